@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Cheap upcoming features only (STYLE.md pitfall 16): they tighten the code without changing
+/// import or isolation semantics project-wide.
+let swiftSettings: [SwiftSetting] = [
+    // SE-0335: `any` spelled out for existentials.
+    .enableUpcomingFeature("ExistentialAny"),
+    // SE-0444: members are visible only from modules that are imported in the file.
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "edge-anomaly",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "IsolationForest", targets: ["IsolationForest"]),
+        .library(name: "Telemetry", targets: ["Telemetry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libmosquitto from the system (Debian: libmosquitto-dev). The module map links it
+        // explicitly so the build does not depend on pkg-config finding libmosquitto.pc.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"]), .brew(["mosquitto"])]
+        ),
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "MQTTTesting", dependencies: ["MQTT"], swiftSettings: swiftSettings),
+        .target(name: "Telemetry", swiftSettings: swiftSettings),
+        .target(name: "IsolationForest", swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "bench-mqtt",
+            dependencies: ["MQTT", "MQTTTesting"],
+            path: "Benchmarks/bench-mqtt",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-forest",
+            dependencies: ["IsolationForest"],
+            path: "Benchmarks/bench-forest",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IsolationForestTests",
+            dependencies: ["IsolationForest"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
