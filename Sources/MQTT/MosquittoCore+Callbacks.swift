@@ -1,0 +1,144 @@
+import CMosquitto
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The callbacks are non-capturing closure literals inside a nonisolated type, so they convert to
+// `@convention(c)` and carry no actor isolation (STYLE.md pitfall 17: a closure formed in a main-actor
+// context would trap when libmosquitto calls it on its own thread). Each one only copies data, updates
+// state under the lock and resumes or yields outside it. They never block and never call loop_stop.
+extension MosquittoCore {
+    @inline(__always)
+    static func core(_ obj: UnsafeMutableRawPointer?) -> MosquittoCore? {
+        guard let obj else { return nil }
+        return Unmanaged<MosquittoCore>.fromOpaque(obj).takeUnretainedValue()
+    }
+
+    func installCallbacks() {
+        mosquitto_connect_with_flags_callback_set(handle) { _, obj, rc, flags in
+            MosquittoCore.core(obj)?.didConnect(rc: rc, flags: flags)
+        }
+        mosquitto_disconnect_callback_set(handle) { _, obj, rc in
+            MosquittoCore.core(obj)?.didDisconnect(rc: rc)
+        }
+        mosquitto_publish_callback_set(handle) { _, obj, mid in
+            MosquittoCore.core(obj)?.didAcknowledge(mid: mid, granted: [])
+        }
+        mosquitto_subscribe_callback_set(handle) { _, obj, mid, count, granted in
+            let grantedQoS = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
+            MosquittoCore.core(obj)?.didAcknowledge(mid: mid, granted: grantedQoS)
+        }
+        mosquitto_unsubscribe_callback_set(handle) { _, obj, mid in
+            MosquittoCore.core(obj)?.didAcknowledge(mid: mid, granted: [])
+        }
+        mosquitto_message_callback_set(handle) { _, obj, message in
+            guard let core = MosquittoCore.core(obj), let message else { return }
+            core.deliver(MQTTMessage(copying: message.pointee))
+        }
+        // libmosquitto formats every log line (a malloc and a vsnprintf per packet) whenever a log
+        // callback is set, so it is set only when someone will read debug output.
+        if logger.logLevel <= .debug {
+            mosquitto_log_callback_set(handle) { _, obj, level, text in
+                guard let core = MosquittoCore.core(obj), let text else { return }
+                core.log(level: level, String(cString: text))
+            }
+        }
+    }
+
+    func didConnect(rc: Int32, flags: Int32) {
+        counters.loopThread.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .relaxed)
+        guard rc == 0 else {
+            let error = MQTTError.connack(rc, version: configuration.protocolVersion)
+            logger.warning("MQTT connection refused", metadata: ["mqtt.client_id": "\(configuration.clientID)", "error": "\(error)"])
+            eventContinuation.yield(.refused(error))
+            failFirstConnect(error)
+            return
+        }
+        counters.connects.add(1, ordering: .relaxed)
+        let (waiter, subscriptions) = state.withLock { state in
+            state.connected = true
+            if state.phase == .connecting { state.phase = .running }
+            defer { state.connectWaiter = nil }
+            return (state.connectWaiter, state.subscriptions)
+        }
+        // Re-subscribe on every connect: a clean session, or a broker that lost its state, forgets them.
+        for subscription in subscriptions {
+            let rc = mosquitto_subscribe(handle, nil, subscription.filter, subscription.qos.rawValue)
+            if rc != 0 {
+                logger.error("MQTT re-subscribe failed", metadata: ["filter": "\(subscription.filter)", "error": "\(MQTTError.mosquitto(rc, "mosquitto_subscribe"))"])
+            }
+        }
+        logger.debug("MQTT connected", metadata: ["mqtt.client_id": "\(configuration.clientID)", "session_present": "\(flags & 1 == 1)"])
+        eventContinuation.yield(.connected(sessionPresent: flags & 1 == 1))
+        waiter?.resume()
+    }
+
+    func didDisconnect(rc: Int32) {
+        let reason: MQTTError? = rc == 0 ? nil : MQTTError.mosquitto(rc, "connection")
+        counters.disconnects.add(1, ordering: .relaxed)
+        // SUBACKs and UNSUBACKs for the old connection will never come; publishes at QoS >= 1 are resent by
+        // libmosquitto after the reconnect, so their callers keep waiting.
+        let stranded = state.withLock { state in
+            state.connected = false
+            let stranded = state.waiters.filter { $0.value.kind != .publish }
+            for mid in stranded.keys { state.waiters[mid] = nil }
+            return stranded.values
+        }
+        let lost = reason ?? MQTTError(code: .connectionLost, operation: "connection", message: "disconnected")
+        for waiter in stranded { waiter.continuation.resume(throwing: lost) }
+        if let reason {
+            logger.warning("MQTT connection lost", metadata: ["mqtt.client_id": "\(configuration.clientID)", "error": "\(reason)"])
+            failFirstConnect(reason)
+        }
+        eventContinuation.yield(.disconnected(reason: reason))
+    }
+
+    /// While the first connect is still awaited, a failure ends the attempt instead of retrying forever:
+    /// the caller gets the error and decides. `mosquitto_disconnect` makes the loop thread stop retrying;
+    /// the caller joins it off this thread.
+    private func failFirstConnect(_ error: MQTTError) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard state.phase == .connecting, let waiter = state.connectWaiter else { return nil }
+            state.connectWaiter = nil
+            return waiter
+        }
+        guard let waiter else { return }
+        mosquitto_disconnect(handle)
+        waiter.resume(throwing: error)
+    }
+
+    func didAcknowledge(mid: Int32, granted: [Int32]) {
+        let waiter = state.withLock { state -> Waiter? in
+            if let waiter = state.waiters.removeValue(forKey: mid) { return waiter }
+            if state.callsInWindow > 0 { state.earlyAcks[mid] = granted }
+            return nil
+        }
+        waiter?.continuation.resume(returning: granted)
+    }
+
+    @inline(__always)
+    func deliver(_ message: MQTTMessage) {
+        counters.received.add(1, ordering: .relaxed)
+        if let handler {
+            handler(message)
+        } else if case .dropped = messageContinuation.yield(message) {
+            counters.dropped.add(1, ordering: .relaxed)
+        }
+    }
+
+    func log(level: Int32, _ text: String) {
+        let swiftLevel: Logger.Level
+        switch level {
+        case MOSQ_LOG_ERR: swiftLevel = .error
+        case MOSQ_LOG_WARNING: swiftLevel = .warning
+        case MOSQ_LOG_NOTICE, MOSQ_LOG_INFO: swiftLevel = .info
+        default: swiftLevel = .debug
+        }
+        logger.log(level: swiftLevel, "\(text)", metadata: ["mqtt.client_id": "\(configuration.clientID)"])
+    }
+}

@@ -1,0 +1,186 @@
+import CMosquitto
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension MosquittoCore {
+    /// Starts the network thread and waits for the first CONNACK, a refusal, or the timeout.
+    func connect() async throws {
+        let start = state.withLock { state -> Result<Int, MQTTError> in
+            switch state.phase {
+            case .idle:
+                state.phase = .connecting
+                state.connectAttempt += 1
+                return .success(state.connectAttempt)
+            case .closed: return .failure(.shutDown)
+            case .connecting, .running:
+                return .failure(MQTTError(code: .invalidArgument, operation: "connect", message: "already connecting or connected"))
+            }
+        }
+        let attempt = try start.get()
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    state.withLock { $0.connectWaiter = continuation }
+                    // DNS, TCP and the TLS handshake block: keep them off the cooperative pool.
+                    Self.blockingQueue.async { self.startNetworkThread(attempt: attempt) }
+                    let timeout = configuration.connectTimeout
+                    Self.blockingQueue.asyncAfter(deadline: .now() + timeout) {
+                        self.abandonConnect(attempt: attempt, MQTTError(code: .timeout, operation: "connect",
+                                                      message: "no CONNACK from \(self.configuration.host):\(self.configuration.port) within \(timeout) s"))
+                    }
+                }
+            } onCancel: {
+                self.abandonConnect(attempt: attempt, MQTTError(code: .timeout, operation: "connect", message: "cancelled"))
+            }
+        } catch {
+            await stopNetworkThread()
+            state.withLock { if $0.phase == .connecting { $0.phase = .idle } }
+            throw error
+        }
+    }
+
+    /// Connects synchronously (on the blocking queue), then starts the network thread.
+    ///
+    /// The first connect is blocking on purpose: it reports a refused TCP connection or a failed TLS handshake
+    /// as its return value. With `mosquitto_connect_async` a TLS failure ends the network thread without any
+    /// callback, and the caller would only see a timeout. CONNACK still arrives through `on_connect`.
+    private func startNetworkThread(attempt: Int) {
+        let c = configuration
+        let rc = mosquitto_connect(handle, c.host, Int32(c.port), Int32(c.keepAlive))
+        guard rc == 0 else {
+            abandonConnect(attempt: attempt, MQTTError.mosquitto(rc, "mosquitto_connect(\(c.host):\(c.port))"))
+            return
+        }
+        let stillWanted = state.withLock { $0.phase == .connecting && $0.connectAttempt == attempt }
+        guard stillWanted else {
+            mosquitto_disconnect(handle)  // the caller gave up (timeout, cancellation) while we were connecting
+            return
+        }
+        let loopRC = mosquitto_loop_start(handle)
+        if loopRC != 0 { abandonConnect(attempt: attempt, MQTTError.mosquitto(loopRC, "mosquitto_loop_start")) }
+    }
+
+    /// Ends a first connect that is still waiting (timeout, cancellation, synchronous failure).
+    private func abandonConnect(attempt: Int, _ error: MQTTError) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard state.phase == .connecting, state.connectAttempt == attempt else { return nil }
+            defer { state.connectWaiter = nil }
+            return state.connectWaiter
+        }
+        guard let waiter else { return }
+        mosquitto_disconnect(handle)
+        waiter.resume(throwing: error)
+    }
+
+    /// Joins the network thread, on the blocking queue. `mosquitto_disconnect` must come first, or
+    /// `mosquitto_loop_stop(…, false)` waits forever.
+    func stopNetworkThread() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Self.blockingQueue.async {
+                mosquitto_disconnect(self.handle)
+                mosquitto_loop_stop(self.handle, false)
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Sends DISCONNECT, stops the network thread, fails whoever still waits, destroys the handle.
+    func shutdown() async {
+        guard let stranded = beginShutdown() else { return }
+        await stopNetworkThread()
+        finishShutdown(stranded)
+    }
+
+    /// The same, blocking the calling thread: for `deinit`, where nothing can be awaited.
+    func shutdownBlocking() {
+        guard let stranded = beginShutdown() else { return }
+        let onLoopThread = counters.loopThread.load(ordering: .relaxed) == UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
+        if onLoopThread {
+            // The last reference went away inside a callback: the loop thread cannot join itself.
+            Self.blockingQueue.async {
+                mosquitto_disconnect(self.handle)
+                mosquitto_loop_stop(self.handle, false)
+                self.finishShutdown(stranded)
+            }
+        } else {
+            mosquitto_disconnect(handle)
+            mosquitto_loop_stop(handle, false)
+            finishShutdown(stranded)
+        }
+    }
+
+    private func beginShutdown() -> [any StrandedContinuation]? {
+        state.withLock { state -> [any StrandedContinuation]? in
+            guard state.phase != .closed else { return nil }
+            state.phase = .closed
+            var stranded: [any StrandedContinuation] = state.waiters.values.map(\.continuation)
+            if let waiter = state.connectWaiter { stranded.append(waiter) }
+            state.waiters = [:]
+            state.connectWaiter = nil
+            return stranded
+        }
+    }
+
+    private func finishShutdown(_ stranded: [any StrandedContinuation]) {
+        for continuation in stranded { continuation.fail(MQTTError.shutDown) }
+        eventContinuation.yield(.disconnected(reason: nil))
+        destroy()
+    }
+
+    /// Calls libmosquitto with `body` (which returns the rc and fills in the message id) and waits for
+    /// the acknowledgement of that id, even if it arrived before `body` returned.
+    ///
+    /// With `queuedWhileDisconnected`, "not connected" from a QoS 1 or 2 publish is not a failure: libmosquitto
+    /// has queued the message under its id and sends it after the reconnect, and the ack completes the wait.
+    func awaitAcknowledgement(_ kind: Waiter.Kind, operation: String, queuedWhileDisconnected: Bool = false,
+                              _ body: (inout Int32) -> Int32) async throws -> [Int32] {
+        var mid: Int32 = 0
+        let entered = state.withLock { state -> Bool in
+            guard state.phase != .closed else { return false }
+            state.callsInWindow += 1
+            return true
+        }
+        guard entered else { throw MQTTError.shutDown }
+        let rc = body(&mid)
+        let queued = queuedWhileDisconnected && rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && mid != 0
+        guard rc == 0 || queued else {
+            state.withLock { state in leaveWindow(&state) }
+            throw MQTTError.mosquitto(rc, operation)
+        }
+        let acknowledgedID = mid
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Int32], any Error>) in
+                let early = state.withLock { state -> [Int32]? in
+                    defer { leaveWindow(&state) }
+                    if let granted = state.earlyAcks.removeValue(forKey: acknowledgedID) { return granted }
+                    state.waiters[acknowledgedID] = Waiter(kind: kind, continuation: continuation)
+                    return nil
+                }
+                if let early { continuation.resume(returning: early) }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: acknowledgedID) }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    private func leaveWindow(_ state: inout State) {
+        state.callsInWindow -= 1
+        if state.callsInWindow == 0 { state.earlyAcks.removeAll(keepingCapacity: true) }
+    }
+}
+
+/// A continuation of any result type that shutdown can fail.
+protocol StrandedContinuation: Sendable {
+    func fail(_ error: any Error)
+}
+
+extension CheckedContinuation: StrandedContinuation where E == any Error {
+    func fail(_ error: any Error) { resume(throwing: error) }
+}
