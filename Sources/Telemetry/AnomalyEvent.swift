@@ -1,0 +1,92 @@
+/// One anomalous episode of one device, as the agent publishes it: `open` when it starts, `update`
+/// while it grows materially, `closed` when the device has been normal for a while.
+public struct AnomalyEvent: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Hashable, Codable { case open, update, closed }
+    public enum Severity: String, Sendable, Hashable, Codable, Comparable {
+        case warning, critical
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs == .warning && rhs == .critical }
+    }
+
+    /// Which sensor made the point anomalous, and by how much.
+    public struct Contributor: Sendable, Hashable, Codable {
+        public var sensor: String
+        /// Share of the isolation attributed to this sensor; the shares of one event sum to 1.
+        public var share: Double
+        /// The observed value.
+        public var value: Double?
+        /// What the model considers normal for it (for example the training mean).
+        public var expected: Double?
+
+        public init(sensor: String, share: Double, value: Double?, expected: Double?) {
+            self.sensor = sensor
+            self.share = share
+            self.value = value
+            self.expected = expected
+        }
+    }
+
+    public var eventID: String
+    public var device: String
+    public var state: State
+    public var startedAt: Timestamp
+    /// When this message was produced.
+    public var ts: Timestamp
+    /// Set when `state` is `closed`; encoded as an explicit `null` otherwise.
+    public var endedAt: Timestamp?
+    /// Isolation Forest anomaly score in (0, 1], higher is more anomalous (scikit-learn's meaning).
+    public var score: Double
+    public var peakScore: Double
+    public var threshold: Double
+    public var severity: Severity
+    public var contributors: [Contributor]
+    public var triggerSeq: Int64?
+    /// The model id (`sha256:…`).
+    public var model: String
+    public var agent: String
+    /// True when the event is delivered late from the agent's store-and-forward queue (an extension).
+    public var historical: Bool?
+
+    public init(eventID: String, device: String, state: State, startedAt: Timestamp, ts: Timestamp, endedAt: Timestamp?,
+                score: Double, peakScore: Double, threshold: Double, severity: Severity, contributors: [Contributor],
+                triggerSeq: Int64?, model: String, agent: String, historical: Bool? = nil) {
+        self.eventID = eventID
+        self.device = device
+        self.state = state
+        self.startedAt = startedAt
+        self.ts = ts
+        self.endedAt = endedAt
+        self.score = score
+        self.peakScore = peakScore
+        self.threshold = threshold
+        self.severity = severity
+        self.contributors = contributors
+        self.triggerSeq = triggerSeq
+        self.model = model
+        self.agent = agent
+        self.historical = historical
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id", device, state, startedAt = "started_at", ts, endedAt = "ended_at", score
+        case peakScore = "peak_score", threshold, severity, contributors, triggerSeq = "trigger_seq", model, agent, historical
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(device, forKey: .device)
+        try container.encode(state, forKey: .state)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(ts, forKey: .ts)
+        try container.encode(endedAt, forKey: .endedAt)  // the contract shows "ended_at": null while open
+        try container.encode(score, forKey: .score)
+        try container.encode(peakScore, forKey: .peakScore)
+        try container.encode(threshold, forKey: .threshold)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(contributors, forKey: .contributors)
+        try container.encode(triggerSeq, forKey: .triggerSeq)
+        try container.encode(model, forKey: .model)
+        try container.encode(agent, forKey: .agent)
+        try container.encodeIfPresent(historical, forKey: .historical)
+    }
+}
