@@ -1,0 +1,35 @@
+# edge-anomaly — the commands of the README. `make help` lists them.
+SWIFT ?= swift
+SHELL := /bin/bash
+
+.PHONY: help deps build test test-unit test-tsan bench bench-mqtt bench-forest clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+deps: ## install the Debian packages that are missing (mosquitto, libmosquitto-dev, openssl, …)
+	@deploy/scripts/install-deps.sh
+
+build: deps ## debug build of everything
+	$(SWIFT) build
+
+test: deps ## install what is missing, run every test, then the MQTT tests under ThreadSanitizer
+	$(SWIFT) test
+	$(MAKE) --no-print-directory test-tsan
+
+test-unit: deps ## every test, without the ThreadSanitizer pass
+	$(SWIFT) test
+
+test-tsan: deps ## the MQTT tests under ThreadSanitizer (own build folder, so the normal build stays warm)
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter MQTTTests
+
+bench: bench-mqtt bench-forest ## every benchmark (release builds)
+
+bench-mqtt: deps ## MQTT client throughput next to the mosquitto_pub/mosquitto_sub ceiling
+	$(SWIFT) run -c release bench-mqtt
+
+bench-forest: ## Isolation Forest scoring and training speed (next to scikit-learn when installed)
+	$(SWIFT) run -c release bench-forest
+
+clean: ## remove build folders
+	rm -rf .build .build-tsan
