@@ -40,13 +40,20 @@ extension MosquittoCore {
             guard let core = MosquittoCore.core(obj), let message else { return }
             core.deliver(MQTTMessage(copying: message.pointee))
         }
-        // libmosquitto formats every log line (a malloc and a vsnprintf per packet) whenever a log
-        // callback is set, so it is set only when someone will read debug output.
-        if logger.logLevel <= .debug {
+        setLogCallback(true)
+    }
+
+    /// libmosquitto formats every log line (a malloc and a vsnprintf per packet) whenever a log callback
+    /// is set. So it is set while connecting, where its OpenSSL errors are the only sign of a failed TLS
+    /// handshake, and after that only when someone reads debug output.
+    func setLogCallback(_ connecting: Bool) {
+        if connecting || logger.logLevel <= .debug {
             mosquitto_log_callback_set(handle) { _, obj, level, text in
                 guard let core = MosquittoCore.core(obj), let text else { return }
                 core.log(level: level, String(cString: text))
             }
+        } else {
+            mosquitto_log_callback_set(handle, nil)
         }
     }
 
@@ -73,6 +80,7 @@ extension MosquittoCore {
                 logger.error("MQTT re-subscribe failed", metadata: ["filter": "\(subscription.filter)", "error": "\(MQTTError.mosquitto(rc, "mosquitto_subscribe"))"])
             }
         }
+        setLogCallback(false)
         logger.debug("MQTT connected", metadata: ["mqtt.client_id": "\(configuration.clientID)", "session_present": "\(flags & 1 == 1)"])
         eventContinuation.yield(.connected(sessionPresent: flags & 1 == 1))
         waiter?.resume()
@@ -99,17 +107,16 @@ extension MosquittoCore {
     }
 
     /// While the first connect is still awaited, a failure ends the attempt instead of retrying forever:
-    /// the caller gets the error and decides. `mosquitto_disconnect` makes the loop thread stop retrying;
-    /// the caller joins it off this thread.
-    private func failFirstConnect(_ error: MQTTError) {
+    /// the caller gets the error, stops the network thread off this thread, and decides.
+    func failFirstConnect(_ error: MQTTError) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
             guard state.phase == .connecting, let waiter = state.connectWaiter else { return nil }
             state.connectWaiter = nil
             return waiter
         }
-        guard let waiter else { return }
-        mosquitto_disconnect(handle)
-        waiter.resume(throwing: error)
+        // No mosquitto_disconnect here: this can run inside the log callback, where libmosquitto holds a
+        // lock that mosquitto_disconnect takes. connect() stops the network thread when it catches the error.
+        waiter?.resume(throwing: error)
     }
 
     func didAcknowledge(mid: Int32, granted: [Int32]) {
@@ -140,5 +147,9 @@ extension MosquittoCore {
         default: swiftLevel = .debug
         }
         logger.log(level: swiftLevel, "\(text)", metadata: ["mqtt.client_id": "\(configuration.clientID)"])
+        // A failed TLS handshake ends libmosquitto's network thread without any callback but this log line.
+        if level == MOSQ_LOG_ERR && text.contains("OpenSSL") {
+            failFirstConnect(MQTTError(code: .tls, operation: "TLS handshake", message: text))
+        }
     }
 }

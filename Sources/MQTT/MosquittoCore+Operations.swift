@@ -11,6 +11,7 @@ import Darwin
 extension MosquittoCore {
     /// Starts the network thread and waits for the first CONNACK, a refusal, or the timeout.
     func connect() async throws {
+        setLogCallback(true)
         let start = state.withLock { state -> Result<Int, MQTTError> in
             switch state.phase {
             case .idle:
@@ -73,9 +74,7 @@ extension MosquittoCore {
             defer { state.connectWaiter = nil }
             return state.connectWaiter
         }
-        guard let waiter else { return }
-        mosquitto_disconnect(handle)
-        waiter.resume(throwing: error)
+        waiter?.resume(throwing: error)
     }
 
     /// Joins the network thread, on the blocking queue. `mosquitto_disconnect` must come first, or
