@@ -1,0 +1,33 @@
+/// Upper bounds applied when loading a model, so that a corrupt or hostile file is rejected
+/// quickly instead of exhausting memory or time. The defaults are far above any model this
+/// project trains (100 trees of at most 511 nodes, a few megabytes).
+public struct ModelLimits: Sendable, Equatable {
+    /// Largest file read, in bytes; checked while reading, before parsing.
+    public var maxFileBytes: Int
+    /// Most trees in a forest; a claimed `nEstimators` above it is rejected before the trees are read.
+    public var maxTrees: Int
+    /// Most nodes in one tree.
+    public var maxNodesPerTree: Int
+    /// Most nodes in the whole forest.
+    public var maxTotalNodes: Int
+    /// Deepest tree accepted (scikit-learn's forests are at most `ceil(log2(max_samples))` deep).
+    public var maxDepth: Int
+    /// Most features.
+    public var maxFeatures: Int
+    /// Deepest JSON nesting.
+    public var maxJSONNesting: Int
+
+    /// Creates limits; every parameter has a generous default.
+    public init(
+        maxFileBytes: Int = 256 << 20, maxTrees: Int = 10_000, maxNodesPerTree: Int = 1 << 20,
+        maxTotalNodes: Int = 1 << 25, maxDepth: Int = 128, maxFeatures: Int = 1 << 16, maxJSONNesting: Int = 64
+    ) {
+        self.maxFileBytes = maxFileBytes
+        self.maxTrees = maxTrees
+        self.maxNodesPerTree = maxNodesPerTree
+        self.maxTotalNodes = maxTotalNodes
+        self.maxDepth = maxDepth
+        self.maxFeatures = maxFeatures
+        self.maxJSONNesting = maxJSONNesting
+    }
+}
