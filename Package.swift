@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "MQTTTesting", dependencies: ["MQTT"], swiftSettings: swiftSettings),
         .target(name: "Telemetry", swiftSettings: swiftSettings),
         .target(name: "IsolationForest", swiftSettings: swiftSettings),
+        .target(name: "Detection", dependencies: ["IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "bench-mqtt",
@@ -53,6 +54,7 @@ let package = Package(
 
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolationForestTests",
             dependencies: ["IsolationForest"],

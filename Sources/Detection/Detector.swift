@@ -1,0 +1,226 @@
+import IsolationForest
+import Telemetry
+
+/// The streaming pipeline for every device: parse, check data quality, build features, score with the
+/// Isolation Forest (and the sensor envelope), and turn scores into anomaly events.
+///
+/// A value type: exactly one owner processes messages (the agent does it on the MQTT network thread,
+/// under a lock that health reports share). Nothing here touches the network.
+public struct Detector: Sendable {
+    public private(set) var model: AnomalyModel
+    public private(set) var spec: FeatureSpec
+    public let configuration: DetectorConfiguration
+    private var table: SensorTable
+    private var devices: [String: DeviceState] = [:]
+    private var values: [Double]
+    private var features: [Double]
+    /// Event numbers continue across devices' lifetimes in this process; seeded from the start time so
+    /// that a restarted agent does not reuse an event id.
+    private let eventNumberBase: Int
+
+    /// What happened to one message.
+    public struct Outcome: Sendable {
+        public enum Status: Sendable, Equatable {
+            case scored(score: Double, anomalous: Bool)
+            case warmingUp
+            case rejected(Rejection)
+        }
+        public var device: String?
+        public var status: Status
+        public var event: AnomalyEvent?
+        /// Messages missing before this one according to `seq` (0 when none or unknown).
+        public var seqGap: Int64 = 0
+        public var unknownSensors: [String] = []
+        /// The telemetry timestamp, for end-to-end latency.
+        public var ts: Timestamp?
+    }
+
+    public init(model: AnomalyModel, configuration: DetectorConfiguration = DetectorConfiguration(),
+                startedAt: Timestamp = .now()) throws(DetectionError) {
+        try configuration.validate()
+        let spec = try FeatureSpec.from(model: model)
+        self.model = model
+        self.spec = spec
+        self.configuration = configuration
+        table = SensorTable(spec.sensors)
+        values = [Double](repeating: .nan, count: spec.sensors.count)
+        features = [Double](repeating: .nan, count: spec.featureCount)
+        // Seconds since 2025 keep ids short and increasing across restarts (one event per second per
+        // device at most is far above any sane rate).
+        eventNumberBase = Int(max(0, startedAt.milliseconds / 1000 - 1_735_689_600))
+    }
+
+    public var deviceCount: Int { devices.count }
+    public var deviceIDs: [String] { Array(devices.keys) }
+
+    /// Devices still warming up, and devices with an open event.
+    public var warmingUpCount: Int { devices.values.count { $0.extractor.isWarmingUp } }
+    public var openEventCount: Int { devices.values.count { $0.tracker.isOpen } }
+    public var staleCount: Int { devices.values.count { $0.stale } }
+
+    /// Processes one telemetry payload that arrived on a topic naming `topicDevice` (nil when the topic has none).
+    public mutating func process(payload: UnsafeRawBufferPointer, topicDevice: String?) -> Outcome {
+        guard payload.count <= configuration.maximumPayloadBytes else {
+            return Outcome(device: topicDevice, status: .rejected(Rejection(
+                .oversized, "payload of \(payload.count) bytes exceeds maximumPayloadBytes \(configuration.maximumPayloadBytes)", device: topicDevice)))
+        }
+        for index in values.indices { values[index] = .nan }
+        let header: TelemetryParser.Header
+        do {
+            let table = self.table
+            header = try TelemetryParser().parse(payload, values: &values) { table.slot(for: $0) }
+        } catch {
+            return Outcome(device: topicDevice, status: .rejected(Rejection(RejectReason(error.reason), error.detail, device: topicDevice)))
+        }
+        let device: String
+        switch (topicDevice, header.device) {
+        case (let fromTopic?, let fromPayload?) where fromTopic != fromPayload:
+            return Outcome(device: fromTopic, status: .rejected(Rejection(
+                .deviceMismatch, "payload says device \(fromPayload.prefix(64).debugDescription), topic says \(fromTopic.debugDescription)", device: fromTopic)))
+        case (let fromTopic?, _): device = fromTopic
+        case (nil, let fromPayload?): device = fromPayload
+        case (nil, nil):
+            return Outcome(device: nil, status: .rejected(Rejection(.invalidDevice, "neither the topic nor the payload names a device")))
+        }
+        if let problem = TopicLevel.problem(with: device) {
+            return Outcome(device: nil, status: .rejected(Rejection(.invalidDevice, "device id \(device.prefix(64).debugDescription) \(problem)")))
+        }
+        return score(device: device, ts: Timestamp(milliseconds: header.ts ?? 0), seq: header.seq,
+                     valuesPresent: header.valuesPresent, unknownSensors: header.unknownSensors)
+    }
+
+    /// Scores values already placed in sensor order (for replaying CSV rows through the same pipeline).
+    public mutating func process(device: String, ts: Timestamp, seq: Int64?, sensorValues: [Double]) -> Outcome {
+        precondition(sensorValues.count == spec.sensors.count)
+        values = sensorValues
+        return score(device: device, ts: ts, seq: seq, valuesPresent: sensorValues.count { $0.isFinite }, unknownSensors: [])
+    }
+
+    private mutating func score(device: String, ts: Timestamp, seq: Int64?, valuesPresent: Int, unknownSensors: [String]) -> Outcome {
+        var outcome = Outcome(device: device, status: .warmingUp, unknownSensors: unknownSensors, ts: ts)
+        guard valuesPresent > 0 else {
+            outcome.status = .rejected(Rejection(.noKnownValues, "none of the model's sensors \(spec.sensors) has a value", device: device))
+            return outcome
+        }
+        if devices[device] == nil {
+            guard devices.count < configuration.maximumDevices else {
+                outcome.status = .rejected(Rejection(.tooManyDevices, "already tracking maximumDevices = \(configuration.maximumDevices) devices", device: device))
+                return outcome
+            }
+            devices[device] = DeviceState(spec: spec, policy: configuration.events, firstSeen: ts, firstEventNumber: eventNumberBase)
+        }
+        // Taken out of the dictionary while in use, so its arrays are mutated in place, not copied.
+        var state = devices.removeValue(forKey: device)!
+        defer { devices[device] = state }
+        if let seq, let last = state.lastSeq {
+            if seq == last {
+                outcome.status = .rejected(Rejection(.duplicateSeq, "seq \(seq) was already received", device: device))
+                return outcome
+            }
+            if seq < last {
+                outcome.status = .rejected(Rejection(.outOfOrderSeq, "seq \(seq) arrived after \(last)", device: device))
+                return outcome
+            }
+            outcome.seqGap = seq - last - 1
+        }
+        if let seq { state.lastSeq = seq }
+        state.lastSeen = ts
+        state.stale = false
+        state.messages += 1
+        values.withUnsafeBufferPointer { input in
+            features.withUnsafeMutableBufferPointer { output in state.extractor.push(input, into: output) }
+        }
+        if state.extractor.isWarmingUp { return outcome }
+
+        let attribution = model.explain(features)
+        let score = attribution.anomalyScore
+        var (anomalous, severity) = (score > model.threshold, AnomalyEvent.Severity.warning)
+        if score >= model.threshold + configuration.events.criticalMargin { severity = .critical }
+        var contributors = contributorsFromShares(attribution.shares)
+        if let outside = envelopeBreach() {
+            anomalous = true
+            contributors = outside.contributors
+            // More than twice the allowed margin outside what training ever saw.
+            if outside.worst > 2 { severity = .critical }
+        }
+        state.lastScore = score
+        outcome.status = .scored(score: score, anomalous: anomalous)
+        let observation = EventTracker.Observation(ts: ts, seq: seq, score: score, anomalous: anomalous, severity: severity,
+                                                   contributors: contributors)
+        if let snapshot = state.tracker.observe(observation) {
+            outcome.event = event(from: snapshot, device: device)
+        }
+        return outcome
+    }
+
+    /// Sensors outside their training envelope, as contributors weighted by how far out they are.
+    private func envelopeBreach() -> (contributors: [AnomalyEvent.Contributor], worst: Double)? {
+        guard configuration.envelopeTolerance > 0, let envelope = spec.envelope else { return nil }
+        var breaches: [(Int, Double)] = []
+        for (index, range) in envelope.enumerated() where values[index].isFinite {
+            let exceedance = range.exceedance(values[index], tolerance: configuration.envelopeTolerance)
+            if exceedance > 1 { breaches.append((index, exceedance)) }
+        }
+        guard !breaches.isEmpty else { return nil }
+        let total = breaches.reduce(0) { $0 + $1.1 }
+        let ranked = breaches.sorted { $0.1 > $1.1 }.prefix(configuration.maximumContributors)
+        return (ranked.map { AnomalyEvent.Contributor(sensor: spec.sensors[$0.0], share: $0.1 / total, value: values[$0.0],
+                                                      expected: expected($0.0)) },
+                ranked.first!.1)
+    }
+
+    /// Attribution shares summed per sensor (its raw and derived features), largest first.
+    private func contributorsFromShares(_ shares: [Double]) -> [AnomalyEvent.Contributor] {
+        let sensorCount = spec.sensors.count
+        var perSensor = [Double](repeating: 0, count: sensorCount)
+        for (index, share) in shares.enumerated() where share.isFinite { perSensor[index % sensorCount] += share }
+        return perSensor.indices.filter { perSensor[$0] > 0 }
+            .sorted { perSensor[$0] > perSensor[$1] }
+            .prefix(configuration.maximumContributors)
+            .map { AnomalyEvent.Contributor(sensor: spec.sensors[$0], share: perSensor[$0],
+                                            value: values[$0].isFinite ? values[$0] : nil, expected: expected($0)) }
+    }
+
+    private func expected(_ sensor: Int) -> Double? {
+        if let envelope = spec.envelope { return envelope[sensor].mean }
+        return model.scaler?.mean[sensor]
+    }
+
+    private func event(from snapshot: EventTracker.Snapshot, device: String) -> AnomalyEvent {
+        AnomalyEvent(eventID: "\(device)-\(Self.zeroPadded(snapshot.number))", device: device, state: snapshot.state,
+                     startedAt: snapshot.startedAt, ts: snapshot.ts, endedAt: snapshot.endedAt, score: snapshot.score,
+                     peakScore: snapshot.peakScore, threshold: model.threshold, severity: snapshot.severity,
+                     contributors: snapshot.contributors, triggerSeq: snapshot.triggerSeq, model: model.id, agent: configuration.agent)
+    }
+
+    static func zeroPadded(_ number: Int) -> String {
+        let digits = String(number)
+        return digits.count >= 6 ? digits : String(repeating: "0", count: 6 - digits.count) + digits
+    }
+
+    /// Marks devices silent for longer than `interval` (milliseconds) as stale; returns the newly stale ones.
+    public mutating func markStale(now: Timestamp, after interval: Int64) -> [String] {
+        var newlyStale: [String] = []
+        for (device, state) in devices where !state.stale && now.milliseconds - state.lastSeen.milliseconds > interval {
+            devices[device]?.stale = true
+            newlyStale.append(device)
+        }
+        return newlyStale
+    }
+
+    /// Switches to another model between two messages. Feature windows are kept when the feature
+    /// specification is the same, so no device warms up again; open events stay open.
+    public mutating func replaceModel(_ newModel: AnomalyModel) throws(DetectionError) {
+        let newSpec = try FeatureSpec.from(model: newModel)
+        if newSpec.sensors != spec.sensors || newSpec.derived != spec.derived || newSpec.window != spec.window {
+            for device in devices.keys {
+                devices[device]?.extractor = FeatureExtractor(spec: newSpec)
+            }
+        }
+        model = newModel
+        spec = newSpec
+        table = SensorTable(newSpec.sensors)
+        values = [Double](repeating: .nan, count: newSpec.sensors.count)
+        features = [Double](repeating: .nan, count: newSpec.featureCount)
+    }
+}

@@ -1,0 +1,33 @@
+/// Settings of the detection pipeline that are not part of the model.
+public struct DetectorConfiguration: Sendable, Hashable, Codable {
+    /// The agent's id, written into every event.
+    public var agent: String
+    public var events: EventPolicy
+    /// A value more than this many margins outside its training envelope is anomalous whatever the
+    /// forest says (see `SensorEnvelope.exceedance`). 0 turns the envelope check off.
+    public var envelopeTolerance: Double
+    /// Payloads larger than this (bytes) are rejected unread.
+    public var maximumPayloadBytes: Int
+    /// Devices beyond this many are rejected, so a flood of invented ids cannot exhaust memory.
+    public var maximumDevices: Int
+    /// How many contributors an event lists at most.
+    public var maximumContributors: Int
+
+    public init(agent: String = "agent-01", events: EventPolicy = EventPolicy(), envelopeTolerance: Double = 1.0,
+                maximumPayloadBytes: Int = 16_384, maximumDevices: Int = 10_000, maximumContributors: Int = 3) {
+        self.agent = agent
+        self.events = events
+        self.envelopeTolerance = envelopeTolerance
+        self.maximumPayloadBytes = maximumPayloadBytes
+        self.maximumDevices = maximumDevices
+        self.maximumContributors = maximumContributors
+    }
+
+    public func validate() throws(DetectionError) {
+        try events.validate()
+        guard envelopeTolerance >= 0, envelopeTolerance.isFinite else { throw DetectionError("envelopeTolerance must not be negative") }
+        guard maximumPayloadBytes >= 64 else { throw DetectionError("maximumPayloadBytes must be at least 64") }
+        guard maximumDevices >= 1 else { throw DetectionError("maximumDevices must be at least 1") }
+        guard maximumContributors >= 1 else { throw DetectionError("maximumContributors must be at least 1") }
+    }
+}

@@ -1,0 +1,18 @@
+import Telemetry
+
+/// What the detector keeps per device: sequence tracking, feature windows and the event tracker.
+struct DeviceState: Sendable {
+    var extractor: FeatureExtractor
+    var tracker: EventTracker
+    var lastSeq: Int64?
+    var lastSeen: Timestamp
+    var lastScore: Double?
+    var messages = 0
+    var stale = false
+
+    init(spec: FeatureSpec, policy: EventPolicy, firstSeen: Timestamp, firstEventNumber: Int) {
+        extractor = FeatureExtractor(spec: spec)
+        tracker = EventTracker(policy: policy, firstNumber: firstEventNumber)
+        lastSeen = firstSeen
+    }
+}

@@ -1,0 +1,111 @@
+import Telemetry
+
+/// One device's event state machine: k of n anomalous messages open an event, a materially higher
+/// peak (rate-limited) sends an update, m normal messages in a row close it. One event per episode.
+public struct EventTracker: Sendable {
+    /// One scored message, as the tracker needs it.
+    public struct Observation: Sendable {
+        public var ts: Timestamp
+        public var seq: Int64?
+        public var score: Double
+        public var anomalous: Bool
+        /// Severity this message alone would justify.
+        public var severity: AnomalyEvent.Severity
+        public var contributors: [AnomalyEvent.Contributor]
+
+        public init(ts: Timestamp, seq: Int64?, score: Double, anomalous: Bool, severity: AnomalyEvent.Severity,
+                    contributors: [AnomalyEvent.Contributor]) {
+            self.ts = ts
+            self.seq = seq
+            self.score = score
+            self.anomalous = anomalous
+            self.severity = severity
+            self.contributors = contributors
+        }
+    }
+
+    /// The event as it stands; `state` says what just happened to it.
+    public struct Snapshot: Sendable, Equatable {
+        public var number: Int
+        public var state: AnomalyEvent.State
+        public var startedAt: Timestamp
+        public var ts: Timestamp
+        public var endedAt: Timestamp?
+        public var score: Double
+        public var peakScore: Double
+        public var severity: AnomalyEvent.Severity
+        /// The contributors at the peak.
+        public var contributors: [AnomalyEvent.Contributor]
+        public var triggerSeq: Int64?
+    }
+
+    public let policy: EventPolicy
+    private var recent: UInt64 = 0
+    private var recentCount = 0
+    private var normalRun = 0
+    private var lastReported: Timestamp = Timestamp(milliseconds: .min)
+    private var reportedPeak = 0.0
+    private var nextNumber: Int
+    public private(set) var current: Snapshot?
+
+    /// - Parameter firstNumber: the number of the first event, for event ids.
+    public init(policy: EventPolicy, firstNumber: Int = 1) {
+        self.policy = policy
+        nextNumber = firstNumber
+    }
+
+    public var isOpen: Bool { current != nil }
+
+    /// Feeds one scored message; returns the event message to publish, if any.
+    public mutating func observe(_ observation: Observation) -> Snapshot? {
+        let mask: UInt64 = policy.openWindow == 64 ? .max : (1 << UInt64(policy.openWindow)) - 1
+        recent = ((recent << 1) | (observation.anomalous ? 1 : 0)) & mask
+        recentCount = recent.nonzeroBitCount
+
+        guard var event = current else {
+            guard observation.anomalous, recentCount >= policy.openCount else { return nil }
+            let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, ts: observation.ts, endedAt: nil,
+                                 score: observation.score, peakScore: observation.score, severity: observation.severity,
+                                 contributors: observation.contributors, triggerSeq: observation.seq)
+            nextNumber += 1
+            current = event
+            normalRun = 0
+            lastReported = observation.ts
+            reportedPeak = observation.score
+            return event
+        }
+
+        event.ts = observation.ts
+        event.score = observation.score
+        if observation.anomalous {
+            normalRun = 0
+            let newPeak = observation.score > event.peakScore
+            if newPeak {
+                event.peakScore = observation.score
+                event.contributors = observation.contributors
+            }
+            let escalated = observation.severity > event.severity
+            if escalated { event.severity = observation.severity }
+            current = event
+            let grewMaterially = event.peakScore - reportedPeak >= policy.updateGrowth
+            let dueAgain = observation.ts.milliseconds - lastReported.milliseconds >= policy.updateInterval
+            guard escalated || (grewMaterially && dueAgain) else { return nil }
+            lastReported = observation.ts
+            reportedPeak = event.peakScore
+            event.state = .update
+            return event
+        }
+
+        normalRun += 1
+        guard normalRun >= policy.closeAfter else {
+            current = event
+            return nil
+        }
+        event.state = .closed
+        event.endedAt = observation.ts
+        current = nil
+        recent = 0
+        normalRun = 0
+        return event
+    }
+}

@@ -1,0 +1,90 @@
+import IsolationForest
+
+/// Which features the model sees, in which order: raw sensor values, then derived features per
+/// sensor over a rolling window. Training and the agent both build feature vectors from it with
+/// `FeatureExtractor`, so they cannot disagree. Stored in the model file's `featureSpec`.
+public struct FeatureSpec: Sendable, Hashable, Codable {
+    /// A feature computed per sensor over the last `window` messages of one device.
+    public enum Derived: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Rolling mean.
+        case mean
+        /// Rolling (population) standard deviation.
+        case std
+        /// First difference: this value minus the previous one.
+        case diff
+        /// Deviation from the rolling mean of the previous values.
+        case dev
+    }
+
+    /// Sensor names, in order.
+    public var sensors: [String]
+    /// Derived features, each computed for every sensor.
+    public var derived: [Derived]
+    /// Rolling window length in messages; a device is warming up until it has seen this many.
+    public var window: Int
+    /// Per-sensor ranges seen in training, learned with the model (see `SensorEnvelope`).
+    public var envelope: [SensorEnvelope]?
+
+    public init(sensors: [String], derived: [Derived] = [], window: Int = 1, envelope: [SensorEnvelope]? = nil) {
+        self.sensors = sensors
+        self.derived = derived
+        self.window = max(1, window)
+        self.envelope = envelope
+    }
+
+    /// Feature names in model order: `sensor` for raw values, `sensor:derived` for derived ones.
+    public var featureNames: [String] {
+        sensors + derived.flatMap { kind in sensors.map { "\($0):\(kind.rawValue)" } }
+    }
+
+    public var featureCount: Int { sensors.count * (1 + derived.count) }
+
+    /// Messages needed before features are complete: the window, plus one for `diff`/`dev` history.
+    public var warmUpMessages: Int {
+        derived.isEmpty ? 1 : window + (derived.contains(.diff) || derived.contains(.dev) ? 1 : 0)
+    }
+
+    /// Checks the specification on its own and against a model's feature names.
+    public func validate(against featureNames: [String]? = nil) throws(DetectionError) {
+        guard !sensors.isEmpty else { throw DetectionError("featureSpec.sensors is empty") }
+        guard Set(sensors).count == sensors.count else { throw DetectionError("featureSpec.sensors has duplicates") }
+        guard Set(derived).count == derived.count else { throw DetectionError("featureSpec.derived has duplicates") }
+        guard window <= 10_000 else { throw DetectionError("featureSpec.window \(window) is larger than 10000") }
+        if let envelope, envelope.map(\.sensor) != sensors {
+            throw DetectionError("featureSpec.envelope must list the sensors in order")
+        }
+        if let featureNames, featureNames != self.featureNames {
+            throw DetectionError("the model's features \(featureNames) do not match its featureSpec (\(self.featureNames))")
+        }
+    }
+
+    /// The specification inside a model file, or a raw-sensors specification made from the model's
+    /// feature names when the file has none (for example a model exported from scikit-learn).
+    public static func from(model: AnomalyModel) throws(DetectionError) -> FeatureSpec {
+        guard let value = model.featureSpec else {
+            let spec = FeatureSpec(sensors: model.featureNames)
+            try spec.validate(against: model.featureNames)
+            return spec
+        }
+        let spec: FeatureSpec
+        do {
+            spec = try JSONValue.decode(FeatureSpec.self, from: value)
+        } catch {
+            throw DetectionError("the model's featureSpec cannot be read: \(error)")
+        }
+        try spec.validate(against: model.featureNames)
+        return spec
+    }
+
+    /// This specification as the model file's open `featureSpec` value.
+    public var jsonValue: JSONValue {
+        // A FeatureSpec always encodes; a failure would be a programming error.
+        try! JSONValue.encode(self)
+    }
+}
+
+/// A problem with a model, a specification or a detection setting.
+public struct DetectionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

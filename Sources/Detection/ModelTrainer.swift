@@ -1,0 +1,58 @@
+import IsolationForest
+
+/// Trains a model the way the agent will use it: the readings of each device go through the same
+/// `FeatureExtractor` the agent runs, warm-up rows are left out, and the sensor envelope is learned
+/// from the raw values. Used by learn mode and by `anomaly-agent train`.
+public struct ModelTrainer: Sendable {
+    public var sensors: [String]
+    public var derived: [FeatureSpec.Derived]
+    public var window: Int
+    public var forest: IsolationForest.Configuration
+    /// Standardise features before the forest (the forest itself is scale-free; attribution and the
+    /// model file's `expected` values are clearer with it).
+    public var standardize: Bool
+
+    public init(sensors: [String], derived: [FeatureSpec.Derived] = [], window: Int = 1,
+                forest: IsolationForest.Configuration = .init(), standardize: Bool = false) {
+        self.sensors = sensors
+        self.derived = derived
+        self.window = window
+        self.forest = forest
+        self.standardize = standardize
+    }
+
+    /// - Parameter readings: per device, its readings in time order, each with one value per sensor
+    ///   (NaN for missing).
+    /// - Throws: `DetectionError` when no complete feature row remains, or training fails.
+    public func train(readings: [String: [[Double]]], date: String? = nil) throws(DetectionError) -> AnomalyModel {
+        var spec = FeatureSpec(sensors: sensors, derived: derived, window: window)
+        try spec.validate()
+        var rows: [Double] = []
+        var rowCount = 0
+        var rawColumns = [[Double]](repeating: [], count: sensors.count)
+        for device in readings.keys.sorted() {
+            var extractor = FeatureExtractor(spec: spec)
+            for reading in readings[device]! {
+                guard reading.count == sensors.count else {
+                    throw DetectionError("device \(device): a reading has \(reading.count) values for \(sensors.count) sensors")
+                }
+                for (index, value) in reading.enumerated() where value.isFinite { rawColumns[index].append(value) }
+                let features = extractor.push(reading)
+                guard !extractor.isWarmingUp, features.allSatisfy(\.isFinite) else { continue }
+                rows.append(contentsOf: features)
+                rowCount += 1
+            }
+        }
+        guard rowCount >= 2 else {
+            throw DetectionError("only \(rowCount) complete feature rows to train on (need at least 2; a device must send more than \(spec.warmUpMessages) readings)")
+        }
+        spec.envelope = sensors.indices.map { SensorEnvelope(sensor: sensors[$0], values: rawColumns[$0]) }
+        let matrix = FeatureMatrix(rowCount: rowCount, columnCount: spec.featureCount, values: rows)
+        do {
+            return try AnomalyModel.train(data: matrix, featureNames: spec.featureNames, configuration: forest,
+                                          standardize: standardize, featureSpec: spec.jsonValue, date: date)
+        } catch {
+            throw DetectionError("training failed: \(error)")
+        }
+    }
+}

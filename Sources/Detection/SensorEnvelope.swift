@@ -1,0 +1,45 @@
+/// What a sensor did in training: its range and spread. An Isolation Forest saturates outside its
+/// training range (a value ten times beyond it scores about like the edge of the data), so a value far
+/// outside the envelope is flagged on its own, whatever the forest says.
+public struct SensorEnvelope: Sendable, Hashable, Codable {
+    public var sensor: String
+    public var min: Double
+    public var max: Double
+    public var mean: Double
+    public var std: Double
+
+    public init(sensor: String, min: Double, max: Double, mean: Double, std: Double) {
+        self.sensor = sensor
+        self.min = min
+        self.max = max
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Learns the envelope of one sensor from its training values (NaN ignored).
+    public init(sensor: String, values: some Sequence<Double>) {
+        var count = 0.0, sum = 0.0, sumOfSquares = 0.0
+        var low = Double.infinity, high = -Double.infinity
+        for value in values where value.isFinite {
+            count += 1
+            sum += value
+            sumOfSquares += value * value
+            low = Swift.min(low, value)
+            high = Swift.max(high, value)
+        }
+        let mean = count > 0 ? sum / count : 0
+        self.init(sensor: sensor, min: count > 0 ? low : 0, max: count > 0 ? high : 0, mean: mean,
+                  std: count > 0 ? (Swift.max(0, sumOfSquares / count - mean * mean)).squareRoot() : 0)
+    }
+
+    /// How far outside the envelope `value` is, in units of the allowed margin; > 1 means outside.
+    ///
+    /// The margin is `tolerance` times the larger of the training range and the standard deviation
+    /// (never zero, so a sensor that was constant in training still has a scale).
+    public func exceedance(_ value: Double, tolerance: Double) -> Double {
+        let scale = Swift.max(max - min, std, abs(mean) * 1e-3, 1e-9) * tolerance
+        if value > max { return (value - max) / scale }
+        if value < min { return (min - value) / scale }
+        return 0
+    }
+}

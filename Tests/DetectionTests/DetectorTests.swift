@@ -1,0 +1,156 @@
+import Foundation
+import Detection
+import IsolationForest
+import Telemetry
+import Testing
+
+/// Normal readings of a pump-like device: current drives temperature and pressure; vibration is noise.
+func normalReadings(count: Int, seed: UInt64) -> [[Double]] {
+    var state = seed | 1
+    func uniform() -> Double {  // xorshift, good enough for test data
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return Double(state >> 11) / Double(1 << 53)
+    }
+    func noise() -> Double { (uniform() + uniform() + uniform() - 1.5) }
+    return (0..<count).map { index in
+        let load = 0.6 + 0.2 * sin(Double(index) / 50)
+        return [60 + 20 * load + noise(), 0.03 + 0.01 * noise(), 10 + 5 * load + 0.2 * noise(), 5 + load + 0.05 * noise()]
+    }
+}
+
+let sensors = ["temperature", "vibration", "current", "pressure"]
+
+func trainedModel() throws -> AnomalyModel {
+    let trainer = ModelTrainer(sensors: sensors, derived: [], window: 1,
+                               forest: IsolationForest.Configuration(treeCount: 100, contamination: .fraction(0.002), seed: 7))
+    return try trainer.train(readings: ["pump-01": normalReadings(count: 3000, seed: 1)], date: "2026-01-01T00:00:00Z")
+}
+
+func payload(device: String? = nil, ts: Int64, seq: Int64?, _ values: [Double]) -> [UInt8] {
+    let body = zip(sensors, values).map { "\"\($0)\":\($1)" }.joined(separator: ",")
+    let devicePart = device.map { "\"device\":\"\($0)\"," } ?? ""
+    let seqPart = seq.map { ",\"seq\":\($0)" } ?? ""
+    return Array("{\(devicePart)\"ts\":\(ts)\(seqPart),\"values\":{\(body)}}".utf8)
+}
+
+extension Detector {
+    mutating func process(_ bytes: [UInt8], device: String?) -> Outcome {
+        bytes.withUnsafeBytes { process(payload: $0, topicDevice: device) }
+    }
+}
+
+@Suite("Detector")
+struct DetectorTests {
+    @Test("Normal telemetry then a spike on one sensor: exactly one open and one closed event naming it first")
+    func spike() throws {
+        var detector = try Detector(model: try trainedModel())
+        var events: [AnomalyEvent] = []
+        let test = normalReadings(count: 400, seed: 99)
+        for (index, var reading) in test.enumerated() {
+            if (200..<206).contains(index) { reading[1] = 0.03 + 0.4 }  // vibration spike, well inside nothing seen
+            let outcome = detector.process(payload(ts: 1000 * Int64(index), seq: Int64(index), reading), device: "pump-01")
+            if let event = outcome.event { events.append(event) }
+        }
+        #expect(events.map(\.state) == [.open, .closed], "\(events.map { ($0.state, $0.ts) })")
+        let open = try #require(events.first)
+        #expect(open.contributors.first?.sensor == "vibration")
+        #expect(open.device == "pump-01" && open.agent == "agent-01" && open.model.hasPrefix("sha256:"))
+        #expect(open.eventID == events.last?.eventID)
+        #expect((200_000...206_000).contains(open.startedAt.milliseconds))
+    }
+
+    @Test("A value far beyond the training data raises an event although the forest saturates")
+    func saturation() throws {
+        let model = try trainedModel()
+        var edge = normalReadings(count: 1, seed: 5)[0]
+        var far = edge
+        edge[2] = 15.5  // just beyond the training range of current
+        far[2] = 1_000  // absurdly beyond it
+        // The forest cannot tell the two apart: both are isolated after the same few splits.
+        #expect(abs(model.anomalyScore(far) - model.anomalyScore(edge)) < 0.02)
+        var detector = try Detector(model: model)
+        var events: [AnomalyEvent] = []
+        for index in 0..<20 {
+            var reading = normalReadings(count: 20, seed: 3)[index]
+            if index >= 10 { reading[2] = 1_000 }
+            if let event = detector.process(payload(ts: Int64(index) * 1000, seq: Int64(index), reading), device: "m").event { events.append(event) }
+        }
+        let open = try #require(events.first)
+        #expect(open.state == .open)
+        #expect(open.contributors.first?.sensor == "current")
+        #expect(open.contributors.first?.value == 1_000)
+        #expect(open.severity == .critical)
+    }
+
+    @Test("Every data-quality problem is rejected with its reason and the other devices keep scoring")
+    func dataQuality() throws {
+        var detector = try Detector(model: try trainedModel(), configuration: DetectorConfiguration(maximumPayloadBytes: 300, maximumDevices: 3))
+        let good = normalReadings(count: 50, seed: 4)
+        func reason(_ bytes: [UInt8], _ device: String? = "pump-01") -> RejectReason? {
+            if case .rejected(let rejection) = detector.process(bytes, device: device).status { return rejection.reason }
+            return nil
+        }
+        #expect(reason(payload(ts: 0, seq: 1, good[0])) == nil)
+        #expect(reason(Array("{oops".utf8)) == .malformedJSON)
+        #expect(reason(Array(#"{"ts":1,"values":{"current":"high"}}"#.utf8)) == .nonNumericValue)
+        #expect(reason(Array(#"{"ts":1,"values":{"current":NaN}}"#.utf8)) == .nonFiniteValue)
+        #expect(reason(Array(#"{"ts":1,"values":{"humidity":1}}"#.utf8)) == .noKnownValues)
+        #expect(reason(Array(repeating: UInt8(ascii: " "), count: 301)) == .oversized)
+        #expect(reason(payload(device: "other", ts: 1, seq: 2, good[1])) == .deviceMismatch)
+        #expect(reason(payload(ts: 1, seq: 2, good[1]), "bad+id") == .invalidDevice)
+        #expect(reason(payload(ts: 1, seq: 2, good[1]), nil) == .invalidDevice)
+        #expect(reason(payload(ts: 1, seq: 1, good[1])) == .duplicateSeq)
+        let gap = detector.process(payload(ts: 2, seq: 5, good[2]), device: "pump-01")
+        #expect(gap.seqGap == 3)
+        #expect(reason(payload(ts: 3, seq: 4, good[3])) == .outOfOrderSeq)
+        let unknown = detector.process(Array(#"{"ts":4,"seq":6,"values":{"current":12,"humidity":40}}"#.utf8), device: "pump-01")
+        #expect(unknown.unknownSensors == ["humidity"])
+        if case .scored = unknown.status {} else { Issue.record("a message with one unknown sensor is still scored: \(unknown.status)") }
+        #expect(reason(payload(ts: 0, seq: 1, good[4]), "b") == nil)
+        #expect(reason(payload(ts: 0, seq: 1, good[4]), "c") == nil)
+        #expect(reason(payload(ts: 0, seq: 1, good[4]), "d") == .tooManyDevices)
+        // pump-01 is still scored normally after all that.
+        if case .scored(_, let anomalous) = detector.process(payload(ts: 9, seq: 7, good[5]), device: "pump-01").status {
+            #expect(!anomalous)
+        } else {
+            Issue.record("pump-01 was not scored")
+        }
+        #expect(detector.deviceCount == 3)
+    }
+
+    @Test("Devices warm up until their windows are full and say so")
+    func warmingUp() throws {
+        let trainer = ModelTrainer(sensors: sensors, derived: [.mean, .std], window: 5, forest: .init(treeCount: 50, seed: 1))
+        let model = try trainer.train(readings: ["a": normalReadings(count: 500, seed: 2)])
+        var detector = try Detector(model: model)
+        let readings = normalReadings(count: 6, seed: 3)
+        var statuses: [Detector.Outcome.Status] = []
+        for (index, reading) in readings.enumerated() {
+            statuses.append(detector.process(payload(ts: Int64(index), seq: Int64(index), reading), device: "x").status)
+        }
+        #expect(statuses.prefix(4).allSatisfy { $0 == .warmingUp })
+        #expect(detector.warmingUpCount == 0)
+        if case .scored = statuses[5] {} else { Issue.record("not scored after warm-up: \(statuses)") }
+    }
+
+    @Test("Stale devices are found")
+    func stale() throws {
+        var detector = try Detector(model: try trainedModel())
+        _ = detector.process(payload(ts: 1_000, seq: 1, normalReadings(count: 1, seed: 1)[0]), device: "quiet")
+        #expect(detector.markStale(now: Timestamp(milliseconds: 5_000), after: 10_000).isEmpty)
+        #expect(detector.markStale(now: Timestamp(milliseconds: 20_000), after: 10_000) == ["quiet"])
+        #expect(detector.staleCount == 1)
+        #expect(detector.markStale(now: Timestamp(milliseconds: 30_000), after: 10_000).isEmpty)
+    }
+
+    @Test("The feature spec travels in the model file")
+    func specInModel() throws {
+        let model = try trainedModel()
+        let spec = try FeatureSpec.from(model: model)
+        #expect(spec.sensors == sensors)
+        #expect(spec.envelope?.count == 4)
+        let reloaded = try AnomalyModel(jsonBytes: model.jsonBytes())
+        #expect(try FeatureSpec.from(model: reloaded) == spec)
+        #expect(reloaded.id == model.id)
+    }
+}

@@ -1,0 +1,68 @@
+import Detection
+import Telemetry
+import Testing
+
+@Suite("Event state machine")
+struct EventTrackerTests {
+    func observation(_ index: Int, _ score: Double, anomalous: Bool? = nil, severity: AnomalyEvent.Severity = .warning) -> EventTracker.Observation {
+        EventTracker.Observation(ts: Timestamp(milliseconds: Int64(index) * 1000), seq: Int64(index), score: score,
+                                 anomalous: anomalous ?? (score > 0.6), severity: severity,
+                                 contributors: [.init(sensor: "s", share: 1, value: score, expected: 0)])
+    }
+
+    @Test("k of n opens, m normal in a row closes, one event per episode")
+    func openAndClose() {
+        var tracker = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5, closeAfter: 4, updateGrowth: 0.05, updateInterval: 0))
+        var messages: [EventTracker.Snapshot] = []
+        let scores = [0.4, 0.7, 0.4, 0.7, 0.7, 0.72, 0.7, 0.4, 0.4, 0.4, 0.4, 0.4]
+        for (index, score) in scores.enumerated() {
+            if let snapshot = tracker.observe(observation(index, score)) { messages.append(snapshot) }
+        }
+        #expect(messages.map(\.state) == [.open, .closed])
+        #expect(messages[0].startedAt.milliseconds == 4000 && messages[0].triggerSeq == 4)
+        #expect(messages[1].endedAt?.milliseconds == 10_000)
+        #expect(messages[1].peakScore == 0.72)
+        #expect(messages[0].number == messages[1].number)
+        #expect(!tracker.isOpen)
+    }
+
+    @Test("Updates only when the peak grows materially, and not more often than the interval")
+    func updates() {
+        var tracker = EventTracker(policy: EventPolicy(openCount: 1, openWindow: 1, closeAfter: 3, updateGrowth: 0.05, updateInterval: 3000))
+        var states: [AnomalyEvent.State] = []
+        for (index, score) in [0.65, 0.66, 0.75, 0.76, 0.90, 0.91, 0.92].enumerated() {
+            if let snapshot = tracker.observe(observation(index, score)) { states.append(snapshot.state) }
+        }
+        // 0.65 opens; 0.75 grew enough but only 2 s later; 0.76 at 3 s updates; 0.90 at 4 s is too soon; 0.92 at 6 s updates.
+        #expect(states == [.open, .update, .update])
+    }
+
+    @Test("Escalation to critical is reported at once")
+    func escalation() {
+        var tracker = EventTracker(policy: EventPolicy(openCount: 1, openWindow: 1, updateInterval: 60_000))
+        #expect(tracker.observe(observation(0, 0.65))?.state == .open)
+        let escalated = tracker.observe(observation(1, 0.66, severity: .critical))
+        #expect(escalated?.state == .update && escalated?.severity == .critical)
+    }
+
+    @Test("Flapping input below k of n never opens, and a flapping episode stays one event")
+    func flapping() {
+        var quiet = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5, closeAfter: 3))
+        for index in 0..<200 {
+            #expect(quiet.observe(observation(index, index % 3 == 0 ? 0.8 : 0.4)) == nil)
+        }
+        var noisy = EventTracker(policy: EventPolicy(openCount: 2, openWindow: 4, closeAfter: 3, updateInterval: 1_000_000))
+        var states: [AnomalyEvent.State] = []
+        for index in 0..<100 {
+            if let snapshot = noisy.observe(observation(index, index % 2 == 0 ? 0.8 : 0.4)) { states.append(snapshot.state) }
+        }
+        #expect(states == [.open])
+    }
+
+    @Test("Invalid policies are refused with the key named")
+    func validation() {
+        #expect(throws: DetectionError.self) { try EventPolicy(openCount: 6, openWindow: 5).validate() }
+        #expect(throws: DetectionError.self) { try EventPolicy(closeAfter: 0).validate() }
+        #expect(throws: DetectionError.self) { try EventPolicy(openWindow: 65).validate() }
+    }
+}
