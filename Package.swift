@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // libmosquitto from the system (Debian: libmosquitto-dev). The module map links it
@@ -38,7 +39,17 @@ let package = Package(
         .target(name: "Telemetry", swiftSettings: swiftSettings),
         .target(name: "IsolationForest", swiftSettings: swiftSettings),
         .target(name: "Detection", dependencies: ["IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
+        .target(
+            name: "Agent",
+            dependencies: ["MQTT", "Detection", "IsolationForest", "Telemetry", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
 
+        .executableTarget(
+            name: "anomaly-agent",
+            dependencies: ["Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "bench-mqtt",
             dependencies: ["MQTT", "MQTTTesting"],

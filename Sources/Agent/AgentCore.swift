@@ -1,0 +1,88 @@
+import Detection
+import Foundation
+import IsolationForest
+import Telemetry
+
+/// Everything the hot path touches, owned by one lock: the detector (or the learner before there is a
+/// model), the counters and the error-report limiter. Each call is short and never does I/O.
+struct AgentCore: Sendable {
+    var detector: Detector?
+    var learner: Learner?
+    var metrics = AgentMetrics()
+    var limiter: ErrorReportLimiter
+
+    /// What the network thread must publish after handling one message.
+    struct Actions: Sendable {
+        var event: AnomalyEvent?
+        var errorReport: RejectedMessage?
+        /// Telemetry timestamp of the message, for end-to-end latency.
+        var ts: Timestamp?
+    }
+
+    mutating func handle(topic: String, payload: [UInt8], configuration: AgentConfiguration, now: Timestamp) -> Actions {
+        metrics.received += 1
+        let topicDevice = configuration.topics.telemetry.match(topic)?["device"]
+        var actions = Actions()
+        var rejection: Rejection?
+        if var detector {
+            let started = ContinuousClock.now
+            let outcome = payload.withUnsafeBytes { detector.process(payload: $0, topicDevice: topicDevice) }
+            self.detector = detector
+            let elapsed = ContinuousClock.now - started
+            metrics.count(outcome)
+            if case .scored = outcome.status {
+                metrics.scoring.record(microseconds: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+                if let ts = outcome.ts { metrics.ingest.record(microseconds: Double(now.milliseconds - ts.milliseconds) * 1000) }
+            }
+            if case .rejected(let why) = outcome.status { rejection = why }
+            actions.event = outcome.event
+            actions.ts = outcome.ts
+        } else if var learner {
+            rejection = learner.collect(payload: payload, topicDevice: topicDevice)
+            self.learner = learner
+            if let rejection {
+                metrics.rejected += 1
+                metrics.rejectedByReason[rejection.reason, default: 0] += 1
+            } else {
+                metrics.learning += 1
+            }
+        }
+        if let rejection, let count = limiter.admit(rejection.reason, now: Double(now.milliseconds) / 1000) {
+            let limit = configuration.health.errorPayloadBytes
+            actions.errorReport = RejectedMessage(
+                agent: configuration.agent, device: rejection.device, topic: String(topic.prefix(256)), reason: rejection.reason.rawValue,
+                detail: String(rejection.detail.prefix(512)), payload: String(decoding: payload.prefix(limit), as: UTF8.self),
+                count: count, ts: now)
+        }
+        return actions
+    }
+
+    /// The health report for the interval that ends now; resets the interval's histograms and rates.
+    mutating func healthReport(configuration: AgentConfiguration, startedAt: ContinuousClock.Instant, intervalSeconds: Double,
+                               broker: HealthReport.Broker, droppedInternally: Int, state: String) -> HealthReport {
+        let now = Timestamp.now()
+        _ = detector?.markStale(now: now, after: Int64(configuration.health.staleAfterSeconds * 1000))
+        let uptime = ContinuousClock.now - startedAt
+        let report = HealthReport(
+            agent: configuration.agent, ts: now, state: state, model: detector?.model.id,
+            uptimeSeconds: (Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18).rounded(),
+            messages: .init(received: metrics.received, scored: metrics.scored, warmingUp: metrics.warmingUp, rejected: metrics.rejected,
+                            rejectedByReason: Dictionary(uniqueKeysWithValues: metrics.rejectedByReason.map { ($0.key.rawValue, $0.value) }),
+                            missingBySeq: metrics.missingBySeq, withUnknownSensors: metrics.withUnknownSensors,
+                            droppedInternally: droppedInternally,
+                            receivedPerSecond: Double(metrics.received - metrics.receivedAtLastReport) / intervalSeconds,
+                            scoredPerSecond: Double(metrics.scored - metrics.scoredAtLastReport) / intervalSeconds),
+            latencyMilliseconds: .init(scoring: .init(metrics.scoring), ingest: .init(metrics.ingest), endToEnd: .init(metrics.endToEnd)),
+            devices: .init(active: (detector?.deviceCount ?? 0) - (detector?.staleCount ?? 0), stale: detector?.staleCount ?? 0,
+                           warmingUp: detector?.warmingUpCount ?? 0),
+            events: .init(open: detector?.openEventCount ?? 0, opened: metrics.opened, updated: metrics.updated, closed: metrics.closed,
+                          publishFailures: metrics.publishFailures),
+            broker: broker, residentMemoryBytes: ProcessMemory.residentBytes(), intervalSeconds: intervalSeconds)
+        metrics.receivedAtLastReport = metrics.received
+        metrics.scoredAtLastReport = metrics.scored
+        metrics.scoring.reset()
+        metrics.ingest.reset()
+        metrics.endToEnd.reset()
+        return report
+    }
+}

@@ -1,0 +1,132 @@
+import Detection
+import Foundation
+import IsolationForest
+import Logging
+import MQTT
+import Synchronization
+import Telemetry
+
+extension AgentService {
+    /// Connects (retrying until the broker answers or `shutdown()`), subscribes, publishes `online`,
+    /// then reports health, watches the model file and finishes learn mode until `shutdown()`.
+    public func run() async throws {
+        let events = Task { await self.followConnection() }
+        defer { events.cancel() }
+        guard try await connectUntilUp() else { return await stop() }
+        try await client.subscribe(topics.telemetryFilter, qos: MQTTQoS(rawValue: Int32(configuration.broker.telemetryQoS)) ?? .atMostOnce)
+        logger.info("agent running", metadata: ["agent": "\(configuration.agent)", "telemetry": "\(topics.telemetryFilter)",
+                                                "broker": "\(configuration.broker.host):\(configuration.broker.port)"])
+        let interval = configuration.health.intervalSeconds
+        var lastReport = ContinuousClock.now
+        var lastModelCheck = ContinuousClock.now
+        let ticks = Task { [signalContinuation] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                signalContinuation.yield(.tick)
+            }
+        }
+        defer { ticks.cancel() }
+        loop: for await signal in signals {
+            switch signal {
+            case .stop: break loop
+            case .reload: reloadModel()
+            case .tick:
+                await finishLearningIfDue()
+                if ContinuousClock.now - lastReport >= .seconds(interval) {
+                    let elapsed = ContinuousClock.now - lastReport
+                    lastReport = ContinuousClock.now
+                    publishHealth(intervalSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                }
+                if configuration.model.watchSeconds > 0, ContinuousClock.now - lastModelCheck >= .seconds(configuration.model.watchSeconds) {
+                    lastModelCheck = ContinuousClock.now
+                    if modelFileChanged() { reloadModel() }
+                }
+            }
+        }
+        await stop()
+    }
+}
+
+extension AgentService {
+    /// Tries to connect until it works or a stop is requested; returns false when stopped first.
+    func connectUntilUp() async throws -> Bool {
+        var delay = Double(configuration.broker.reconnectMinSeconds)
+        while true {
+            do {
+                try await client.connect()
+                return true
+            } catch let error as MQTTError where [.unreachable, .timeout, .connectionLost, .connectionRefused].contains(error.code) {
+                logger.warning("broker not reachable, retrying in \(Int(delay)) s",
+                               metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)", "error": "\(error)"])
+            }
+            // Wait, but wake up for a stop request.
+            let wait = delay
+            let stopped = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { [signals] in
+                    for await signal in signals where signal == .stop { return true }
+                    return true
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(wait))
+                    return false
+                }
+                defer { group.cancelAll() }
+                return await group.next() ?? true
+            }
+            if stopped { return false }
+            delay = min(delay * 2, Double(configuration.broker.reconnectMaxSeconds))
+        }
+    }
+
+    /// Publishes `online` (retained) on every connect: the broker may have lost the retained status,
+    /// and a reconnect after a network failure has published our `offline` will in between.
+    func followConnection() async {
+        for await event in client.connectionEvents {
+            switch event {
+            case .connected:
+                let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .online, ts: .now()))
+                do {
+                    try client.publishWithoutWaiting(topics.status, payload: status, qos: .atLeastOnce, retain: true)
+                } catch {
+                    logger.warning("could not publish online status", metadata: ["error": "\(error)"])
+                }
+            case .disconnected(let reason?):
+                logger.warning("broker connection lost; reconnecting", metadata: ["error": "\(reason)"])
+            case .disconnected(nil), .refused:
+                break
+            }
+        }
+    }
+
+    func publishHealth(intervalSeconds: Double) {
+        let statistics = client.statistics
+        let broker = HealthReport.Broker(connected: client.isConnected, connects: statistics.connects, disconnects: statistics.disconnects)
+        let state = core.withLock { $0.detector == nil ? "learning" : "running" }
+        let report = core.withLock {
+            $0.healthReport(configuration: configuration, startedAt: startedAt, intervalSeconds: intervalSeconds, broker: broker,
+                            droppedInternally: statistics.dropped, state: state)
+        }
+        // Health is current state: while disconnected it is not queued (libmosquitto would keep every one).
+        guard client.isConnected else { return }
+        try? client.publishWithoutWaiting(topics.health, payload: AgentService.encode(report), qos: .atLeastOnce, retain: true)
+    }
+
+    /// Stops intake, publishes `offline` and disconnects.
+    func stop() async {
+        logger.info("agent stopping")
+        if client.isConnected {
+            try? await client.unsubscribe(topics.telemetryFilter)
+            let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .offline, ts: .now()))
+            // Bounded: a broker that has just gone away must not hold up the shutdown.
+            _ = try? await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.client.publish(self.topics.status, payload: status, qos: .atLeastOnce, retain: true) }
+                group.addTask { try await Task.sleep(for: .seconds(3)) }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        }
+        await client.shutdown()
+        outbox.client.withLock { $0 = nil }
+        logger.info("agent stopped")
+    }
+}

@@ -1,0 +1,162 @@
+import Detection
+import Foundation
+import IsolationForest
+import Logging
+import MQTT
+import Synchronization
+import Telemetry
+
+/// The agent: subscribes to telemetry, scores every message on the MQTT network thread (no task hop
+/// per message), publishes anomaly events, health, status and rejected-message reports.
+///
+/// `run()` returns after `shutdown()` (SIGTERM/SIGINT in the executable): intake stops, `offline` is
+/// published, the client disconnects. `reloadModel()` (SIGHUP, or a changed model file) switches models
+/// between two messages.
+public final class AgentService: Sendable {
+    public let configuration: AgentConfiguration
+    let logger: Logger
+    let core: LockedCore
+    let client: MQTTClient
+    let startedAt = ContinuousClock.now
+    /// What drives `run()` besides messages: a tick a second, reload and stop requests.
+    enum Signal: Sendable { case tick, reload, stop }
+    let signals: AsyncStream<Signal>
+    let signalContinuation: AsyncStream<Signal>.Continuation
+    let modelFileStamp = Mutex<Date?>(nil)
+
+    /// Loads the model (or prepares learn mode) and creates the MQTT client; nothing touches the network yet.
+    /// - Throws: `ConfigurationError`, `ModelFileError`, `DetectionError` or `MQTTError`, each saying what is wrong.
+    public init(configuration given: AgentConfiguration, logger: Logger) throws {
+        var adjusted = given
+        adjusted.detection.agent = given.agent  // events name the agent that made them
+        let configuration = adjusted
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        let now = Double(Timestamp.now().milliseconds) / 1000
+        var initial = AgentCore(limiter: ErrorReportLimiter(rate: configuration.health.errorReportsPerSecond, now: now))
+        if FileManager.default.fileExists(atPath: configuration.model.path) {
+            let model = try AnomalyModel(contentsOfFile: configuration.model.path)
+            initial.detector = try Detector(model: model, configuration: configuration.detection)
+            modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }
+            logger.info("model loaded", metadata: ["model": "\(model.id)", "features": "\(model.featureNames)", "path": "\(configuration.model.path)"])
+        } else if configuration.learn.seconds > 0 {
+            initial.learner = Learner(configuration: configuration.learn)
+            logger.info("no model file: learning from \(configuration.learn.seconds) s of telemetry first",
+                        metadata: ["path": "\(configuration.model.path)"])
+        } else {
+            throw ConfigurationError(key: "model.path", "\(configuration.model.path) does not exist; train a model first "
+                                     + "(anomaly-agent train) or let the agent learn one (--learn 10m)")
+        }
+        core = LockedCore(initial)
+        (signals, signalContinuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .bufferingNewest(16))
+
+        var mqtt = MQTTConfiguration(host: configuration.broker.host, port: configuration.broker.port, clientID: configuration.clientID)
+        mqtt.keepAlive = configuration.broker.keepAlive
+        mqtt.cleanSession = configuration.broker.cleanSession
+        mqtt.username = configuration.broker.username
+        mqtt.password = try configuration.resolvePassword()
+        mqtt.protocolVersion = configuration.broker.protocolVersion == "5" ? .v5 : .v311
+        mqtt.reconnectDelay = configuration.broker.reconnectMinSeconds...configuration.broker.reconnectMaxSeconds
+        if let tls = configuration.broker.tls {
+            mqtt.tls = .init(caFile: tls.caFile, caDirectory: tls.caDirectory, certificateFile: tls.certificateFile, keyFile: tls.keyFile,
+                             verifyHostname: tls.verifyHostname ?? true)
+        }
+        mqtt.will = .init(topic: try configuration.topics.status.render(["agent": configuration.agent]),
+                          payload: Self.encode(AgentStatus(agent: configuration.agent, state: .offline, ts: .now())), qos: .atLeastOnce, retain: true)
+        mqtt.delivery = .handler
+        let outbox = Outbox()
+        let core = self.core
+        let topics = try Self.renderTopics(configuration)
+        let client = try MQTTClient(configuration: mqtt, logger: logger) { message in
+            AgentService.handle(message, core: core, outbox: outbox, configuration: configuration, topics: topics, logger: logger)
+        }
+        outbox.client.withLock { $0 = client }
+        self.client = client
+        self.outbox = outbox
+        self.topics = topics
+    }
+
+    let outbox: Outbox
+    let topics: RenderedTopics
+
+    /// Asks `run()` to stop: no more intake, `offline` status, disconnect.
+    public func shutdown() { signalContinuation.yield(.stop) }
+
+    /// Asks `run()` to load the model file again (SIGHUP).
+    public func requestReload() { signalContinuation.yield(.reload) }
+
+    /// The MQTT client's counters (for tests and health).
+    public var mqttStatistics: MQTTClientStatistics { client.statistics }
+}
+
+/// Topics that do not depend on the device, rendered once.
+struct RenderedTopics: Sendable {
+    let health: String
+    let status: String
+    let errors: String
+    let telemetryFilter: String
+}
+
+/// The agent's hot-path state behind one lock, shareable with the MQTT handler.
+final class LockedCore: Sendable {
+    private let mutex: Mutex<AgentCore>
+    init(_ core: AgentCore) { mutex = Mutex(core) }
+
+    @inline(__always)
+    func withLock<R, E: Error>(_ body: (inout AgentCore) throws(E) -> R) throws(E) -> R {
+        try mutex.withLock { (core: inout sending AgentCore) throws(E) -> sending R in try body(&core) }
+    }
+}
+
+/// Lets the message handler, created before the client, publish through it. Cleared at shutdown to
+/// break the client → handler → outbox → client cycle.
+final class Outbox: Sendable {
+    let client = Mutex<MQTTClient?>(nil)
+    func current() -> MQTTClient? { client.withLock { $0 } }
+}
+
+extension AgentService {
+    static func renderTopics(_ configuration: AgentConfiguration) throws -> RenderedTopics {
+        let agent = ["agent": configuration.agent]
+        return RenderedTopics(health: try configuration.topics.health.render(agent), status: try configuration.topics.status.render(agent),
+                              errors: try configuration.topics.errors.render(agent), telemetryFilter: configuration.topics.telemetry.filter())
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Our payload types always encode.
+        return Array((try? encoder.encode(value)) ?? Data())
+    }
+
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// The hot path, on the MQTT network thread: one lock for the detector, then publish what it produced.
+    static func handle(_ message: MQTTMessage, core: LockedCore, outbox: Outbox, configuration: AgentConfiguration,
+                       topics: RenderedTopics, logger: Logger) {
+        let now = Timestamp.now()
+        let actions = core.withLock { $0.handle(topic: message.topic, payload: message.payload, configuration: configuration, now: now) }
+        guard actions.event != nil || actions.errorReport != nil, let client = outbox.current() else { return }
+        if let event = actions.event {
+            do {
+                let topic = try configuration.topics.anomaly.render(["device": event.device])
+                try client.publishWithoutWaiting(topic, payload: encode(event), qos: .atLeastOnce)
+                let published = Timestamp.now()
+                core.withLock { core in
+                    if let ts = actions.ts { core.metrics.endToEnd.record(microseconds: Double(published.milliseconds - ts.milliseconds) * 1000) }
+                }
+                logger.info("anomaly event", metadata: ["device": "\(event.device)", "state": "\(event.state.rawValue)", "event_id": "\(event.eventID)",
+                                                        "score": "\(event.score)", "top": "\(event.contributors.first?.sensor ?? "-")"])
+            } catch {
+                core.withLock { $0.metrics.publishFailures += 1 }
+                logger.error("could not publish an anomaly event", metadata: ["event_id": "\(event.eventID)", "error": "\(error)"])
+            }
+        }
+        if let report = actions.errorReport {
+            try? client.publishWithoutWaiting(topics.errors, payload: encode(report), qos: .atMostOnce)
+        }
+    }
+}
