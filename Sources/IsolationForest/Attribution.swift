@@ -38,8 +38,31 @@ extension IsolationForest {
 
     func explain(buffer point: UnsafeBufferPointer<Double>, scaler: StandardScaler?) -> Attribution {
         precondition(point.count == featureCount, "point has \(point.count) features, the forest \(featureCount)")
+        let trees = Double(treeCount)
+        // Fast path, no missing value: the interleaved kernel computes score and gains in one pass.
+        let fast: Attribution? = withPointTile(point, scaler: scaler) { tile in
+            guard let tile else { return nil }
+            let lanes = PackedForest.lanes
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * packed.tileSize) { accumulators in
+                let net = accumulators.baseAddress!
+                let positive = net + packed.tileSize
+                let sum = packed.pathLengthSum(tile: tile, attributingTo: net, positive: positive)
+                var netTotals = [Double](repeating: 0, count: featureCount)
+                var positiveTotals = [Double](repeating: 0, count: featureCount)
+                for feature in 0..<featureCount {
+                    for lane in 0..<lanes {
+                        netTotals[feature] += net[feature * lanes + lane]
+                        positiveTotals[feature] += positive[feature * lanes + lane]
+                    }
+                }
+                return Attribution(
+                    anomalyScore: score(fromPathLengthSum: sum), meanPathLength: sum / trees, pathShortening: netTotals.map { $0 / trees },
+                    shares: Self.shares(net: netTotals, positive: positiveTotals))
+            }
+        }
+        if let fast { return fast }
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: featureCount) { x in
-            _ = Self.convert(point, scaler: scaler, into: x.baseAddress!)
+            _ = Self.convert(point, scaler: scaler, into: x.baseAddress!, stride: 1)
             var net = [Double](repeating: 0, count: featureCount)
             var positive = [Double](repeating: 0, count: featureCount)
             let result = net.withUnsafeMutableBufferPointer { net in
@@ -47,11 +70,9 @@ extension IsolationForest {
                     walk(x.baseAddress!, attribution: (net.baseAddress!, positive.baseAddress!))
                 }
             }
-            let trees = Double(treeCount)
-            let shortening = net.map { $0 / trees }
             return Attribution(
                 anomalyScore: result.score, meanPathLength: result.pathLengthSum / trees,
-                pathShortening: shortening, shares: Self.shares(net: net, positive: positive))
+                pathShortening: net.map { $0 / trees }, shares: Self.shares(net: net, positive: positive))
         }
     }
 
@@ -70,43 +91,44 @@ extension IsolationForest {
     ) -> (score: Double, pathLengthSum: Double) {
         let deepest = Int(packed.depths.max() ?? 0)
         return packed.nodes.withUnsafeBufferPointer { nodes in
-            withUnsafeTemporaryAllocation(of: (Int32, Double).self, capacity: deepest + 2) { stack in
+            withUnsafeTemporaryAllocation(of: (Int, Double).self, capacity: deepest + 2) { stack in
                 var total = 0.0
                 for root in packed.roots {
                     var treeSum = 0.0
                     var top = 0
-                    stack[0] = (root, 1.0)
+                    stack[0] = (Int(root) / MemoryLayout<PackedForest.Node>.stride, 1.0)
                     top = 1
                     while top > 0 {
                         top -= 1
                         let (index, weight) = stack[top]
-                        let node = nodes[Int(index)]
-                        if node.left == index {
-                            treeSum += weight * packed.pathLength[Int(index)]
+                        let node = nodes[index]
+                        if node.rightIndex == index {
+                            treeSum += weight * packed.pathLength[index]
                             continue
                         }
-                        let value = x[Int(node.feature)]
+                        let left = node.leftIndex
+                        let value = x[node.feature]
                         if value.isNaN {
-                            let parentSamples = packed.samples[Int(index)]
-                            let leftWeight = weight * packed.samples[Int(node.left)] / parentSamples
-                            let rightWeight = weight * packed.samples[Int(node.right)] / parentSamples
-                            stack[top] = (node.right, rightWeight)
-                            stack[top + 1] = (node.left, leftWeight)
+                            let parentSamples = packed.samples[index]
+                            let leftWeight = weight * packed.samples[left] / parentSamples
+                            let rightWeight = weight * packed.samples[node.rightIndex] / parentSamples
+                            stack[top] = (node.rightIndex, rightWeight)
+                            stack[top + 1] = (left, leftWeight)
                             top += 2
                             if let attribution {
-                                let feature = Int(node.feature)
-                                let gains = (packed.gain[Int(node.left)], packed.gain[Int(node.right)])
+                                let feature = node.feature
+                                let gains = (packed.gain[left], packed.gain[node.rightIndex])
                                 attribution.net[feature] += leftWeight * gains.0 + rightWeight * gains.1
                                 attribution.positive[feature] += leftWeight * max(0, gains.0) + rightWeight * max(0, gains.1)
                             }
                         } else {
-                            let child = value <= node.threshold ? node.left : node.right
+                            let child = value <= node.threshold ? left : node.rightIndex
                             stack[top] = (child, weight)
                             top += 1
                             if let attribution {
-                                let gain = packed.gain[Int(child)]
-                                attribution.net[Int(node.feature)] += weight * gain
-                                attribution.positive[Int(node.feature)] += weight * max(0, gain)
+                                let gain = packed.gain[child]
+                                attribution.net[node.feature] += weight * gain
+                                attribution.positive[node.feature] += weight * max(0, gain)
                             }
                         }
                     }

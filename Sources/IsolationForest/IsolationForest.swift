@@ -51,7 +51,7 @@ public struct IsolationForest: Sendable {
         self.featureCount = featureCount
         self.maxSamples = maxSamples
         self.offset = offset
-        self.packed = PackedForest(trees: trees)
+        self.packed = PackedForest(trees: trees, featureCount: featureCount)
         self.normaliser = Double(trees.count) * averagePathLength(maxSamples)
     }
 
@@ -156,11 +156,28 @@ public struct IsolationForest: Sendable {
 
     func anomalyScore(buffer point: UnsafeBufferPointer<Double>, scaler: StandardScaler?) -> Double {
         precondition(point.count == featureCount, "point has \(point.count) features, the forest \(featureCount)")
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: featureCount) { x in
-            if Self.convert(point, scaler: scaler, into: x.baseAddress!) {
-                return score(fromPathLengthSum: packed.pathLengthSum(x.baseAddress!))
+        return withPointTile(point, scaler: scaler) { tile in
+            guard let tile else { return nil }
+            return score(fromPathLengthSum: packed.pathLengthSum(tile: tile))
+        } ?? withUnsafeTemporaryAllocation(of: Float.self, capacity: featureCount) { plain in
+            _ = Self.convert(point, scaler: scaler, into: plain.baseAddress!, stride: 1)
+            return walk(plain.baseAddress!, attribution: nil).score
+        }
+    }
+
+    /// Runs `body` with an eight-lane tile holding the float32 point in every lane (the
+    /// eight-tree kernels read each tree's lane), or with `nil` if the point has a missing value.
+    func withPointTile<R>(_ point: UnsafeBufferPointer<Double>, scaler: StandardScaler?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        let lanes = PackedForest.lanes
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: packed.tileSize) { tile in
+            let x = tile.baseAddress!
+            guard Self.convert(point, scaler: scaler, into: x, stride: lanes) else { return body(nil) }
+            for feature in 0..<featureCount {
+                let value = x[feature * lanes]
+                for lane in 1..<lanes { x[feature * lanes + lane] = value }
             }
-            return walk(x.baseAddress!, attribution: nil).score
+            for index in (featureCount * lanes)..<packed.tileSize { x[index] = 0 }
+            return body(x)
         }
     }
 
@@ -168,40 +185,54 @@ public struct IsolationForest: Sendable {
         let width = featureCount
         precondition(rows.count == scores.count * width, "\(rows.count) values for \(scores.count) rows of \(width) features")
         let count = scores.count
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * width) { chunk in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 8) { sums in
-                var start = 0
-                while start < count {
-                    let lanes = min(8, count - start)
-                    var missing: UInt8 = 0
-                    for lane in 0..<8 {
-                        // A short last chunk repeats its first row; those extra results are dropped.
-                        let row = start + (lane < lanes ? lane : 0)
-                        let source = UnsafeBufferPointer(rebasing: rows[(row * width)..<((row + 1) * width)])
-                        if !Self.convert(source, scaler: scaler, into: chunk.baseAddress! + lane * width) {
-                            missing |= 1 << lane
-                            for column in 0..<width { chunk[lane * width + column] = 0 }
+        let block = Self.blockRows
+        let lanes = PackedForest.lanes
+        let tileSize = packed.tileSize
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: block / lanes * tileSize) { tiles in
+            // The padding feature of each tile is read by leaves (and never decides anything).
+            tiles.initialize(repeating: 0)
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { sums in
+                withUnsafeTemporaryAllocation(of: Bool.self, capacity: block) { missing in
+                    var start = 0
+                    while start < count {
+                        let rowsHere = min(block, count - start)
+                        let tileCount = (rowsHere + lanes - 1) / lanes
+                        for slot in 0..<(tileCount * lanes) {
+                            // A short last tile repeats the block's first row; those results are dropped.
+                            let row = start + (slot < rowsHere ? slot : 0)
+                            let source = UnsafeBufferPointer(rebasing: rows[(row * width)..<((row + 1) * width)])
+                            // Row `slot` is lane `slot % 8` of tile `slot / 8`.
+                            let lane = tiles.baseAddress! + (slot / lanes) * tileSize + slot % lanes
+                            missing[slot] = !Self.convert(source, scaler: scaler, into: lane, stride: lanes)
+                            if missing[slot] {
+                                // Missing values take the weighted path below; any number keeps the kernel valid.
+                                for column in 0..<width { lane[column * lanes] = 0 }
+                            }
                         }
-                    }
-                    packed.pathLengthSums8(chunk.baseAddress!, stride: width, into: sums.baseAddress!)
-                    for lane in 0..<lanes {
-                        if missing & (1 << lane) != 0 {
-                            let source = UnsafeBufferPointer(rebasing: rows[((start + lane) * width)..<((start + lane + 1) * width)])
-                            scores[start + lane] = anomalyScore(buffer: source, scaler: scaler)
-                        } else {
-                            scores[start + lane] = score(fromPathLengthSum: sums[lane])
+                        packed.pathLengthSums(tiles: tiles.baseAddress!, tiles: tileCount, into: sums.baseAddress!)
+                        for slot in 0..<rowsHere {
+                            let row = start + slot
+                            if missing[slot] {
+                                scores[row] = anomalyScore(buffer: UnsafeBufferPointer(rebasing: rows[(row * width)..<((row + 1) * width)]), scaler: scaler)
+                            } else {
+                                scores[row] = score(fromPathLengthSum: sums[slot])
+                            }
                         }
+                        start += rowsHere
                     }
-                    start += 8
                 }
             }
         }
     }
 
-    /// Converts (and optionally standardises) a point to float32 as scikit-learn does;
-    /// returns `false` if any value is missing.
+    /// Rows scored per pass over the trees in batch scoring: enough to reuse each tree's nodes
+    /// from L1 many times, few enough that the rows themselves stay in L1.
+    static let blockRows = 64
+
+    /// Converts (and optionally standardises) a point to float32 as scikit-learn does, writing
+    /// feature `f` to `x[f * stride]`; returns `false` if any value is missing.
     @inline(__always)
-    static func convert(_ point: UnsafeBufferPointer<Double>, scaler: StandardScaler?, into x: UnsafeMutablePointer<Float>) -> Bool {
+    static func convert(_ point: UnsafeBufferPointer<Double>, scaler: StandardScaler?, into x: UnsafeMutablePointer<Float>, stride: Int) -> Bool {
         var complete = true
         if let scaler {
             scaler.mean.withUnsafeBufferPointer { mean in
@@ -209,7 +240,7 @@ public struct IsolationForest: Sendable {
                     for column in 0..<point.count {
                         let value = Float((point[column] - mean[column]) / scale[column])
                         complete = complete && !value.isNaN
-                        x[column] = value
+                        x[column * stride] = value
                     }
                 }
             }
@@ -217,7 +248,7 @@ public struct IsolationForest: Sendable {
             for column in 0..<point.count {
                 let value = Float(point[column])
                 complete = complete && !value.isNaN
-                x[column] = value
+                x[column * stride] = value
             }
         }
         return complete

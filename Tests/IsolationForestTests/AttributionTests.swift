@@ -1,4 +1,4 @@
-import IsolationForest
+@testable import IsolationForest
 import Testing
 
 @Suite("Attribution")
@@ -54,5 +54,46 @@ struct AttributionTests {
         let attribution = model.explain([70, 0.03 + 0.08, 12, 5])
         #expect(attribution.rankedFeatures.first == 1)
         #expect(abs(attribution.anomalyScore - model.anomalyScore([70, 0.11, 12, 5])) <= 1e-12)
+    }
+}
+
+@Suite("Kernels agree with the general traversal")
+struct KernelAgreementTests {
+    @Test("fast score and attribution equal the weighted walk's on complete points")
+    func fastEqualsWalk() throws {
+        // 21 trees: two groups of eight and a remainder of five.
+        let forest = try IsolationForest(training: AttributionTests.data, configuration: .init(treeCount: 21, seed: 12))
+        var generator = Xoshiro256StarStar(seed: 99)
+        for _ in 0..<200 {
+            let point = (0..<4).map { _ in (generator.nextUnitDouble() - 0.5) * 12 }
+            let fast = forest.explain(point)
+            let reference = point.map(Float.init).withUnsafeBufferPointer { x in
+                var net = [Double](repeating: 0, count: 4)
+                var positive = [Double](repeating: 0, count: 4)
+                let result = net.withUnsafeMutableBufferPointer { net in
+                    positive.withUnsafeMutableBufferPointer { positive in
+                        forest.walk(x.baseAddress!, attribution: (net.baseAddress!, positive.baseAddress!))
+                    }
+                }
+                return (result, net, positive)
+            }
+            #expect(abs(fast.anomalyScore - reference.0.score) <= 1e-14)
+            #expect(abs(forest.anomalyScore(point) - reference.0.score) <= 1e-14)
+            for feature in 0..<4 {
+                #expect(abs(fast.pathShortening[feature] - reference.1[feature] / 21) <= 1e-12)
+            }
+            #expect(fast.shares == IsolationForest.shares(net: reference.1, positive: reference.2) || zip(fast.shares, IsolationForest.shares(net: reference.1, positive: reference.2)).allSatisfy { abs($0 - $1) <= 1e-12 })
+        }
+    }
+
+    @Test("infinite values are compared like any other value")
+    func infinities() throws {
+        let forest = try IsolationForest(training: AttributionTests.data, configuration: .init(treeCount: 16, seed: 2))
+        let points: [[Double]] = [[.infinity, 0, 0, 0], [-.infinity, 0, 0, 0], [1e300, -1e300, 0, 0]]
+        for point in points {
+            let score = forest.anomalyScore(point)
+            #expect(score > 0.5 && score <= 1, "\(point)")
+            #expect(abs(forest.anomalyScores(FeatureMatrix(rows: [point]))[0] - score) <= 1e-12)
+        }
     }
 }
