@@ -65,6 +65,11 @@ let package = Package(
 
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", "anomaly-agent"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolationForestTests",

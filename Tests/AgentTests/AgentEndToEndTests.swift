@@ -1,0 +1,140 @@
+import Foundation
+import MQTT
+import MQTTTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("anomaly-agent against a real mosquitto", .timeLimit(.minutes(2)))
+struct AgentEndToEndTests {
+    /// Publishes `count` readings per device at about 200 Hz, with `spike` applied to pump-01 in `spikeRange`.
+    func stream(_ publisher: MQTTClient, devices: [String], range: Range<Int>, spikeRange: Range<Int> = 0..<0,
+                extra: (Int) async throws -> Void = { _ in }) async throws {
+        for index in range {
+            for (number, device) in devices.enumerated() {
+                var reading = normalReading(index, device: number)
+                if device == "pump-01" && spikeRange.contains(index) { reading[1] += 0.5 }
+                try publisher.publishWithoutWaiting("sensors/\(device)/telemetry", payload: telemetry(device: device, seq: index, reading))
+            }
+            try await extra(index)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test("A spike on one sensor gives exactly one open and one closed event naming it; garbage is reported while scoring goes on")
+    func spikeAndGarbage() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let alerts = try await Collector(broker, filter: "alerts/#")
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--health-interval", "1"],
+                                         directory: directory)
+            try await alerts.wait("online status") { alerts.payloads(on: "/status").contains { $0["state"] as? String == "online" } }
+            let publisher = try await connectedPublisher(broker)
+            try await stream(publisher, devices: ["pump-01", "pump-02"], range: 0..<400, spikeRange: 200..<206) { index in
+                if index == 100 { try publisher.publishWithoutWaiting("sensors/pump-03/telemetry", payload: Array("{not json".utf8)) }
+                if index == 101 {
+                    try publisher.publishWithoutWaiting("sensors/pump-02/telemetry", payload: Array(#"{"ts":1,"values":{"current":NaN}}"#.utf8))
+                }
+            }
+            try await alerts.wait("closed event") { alerts.payloads(on: "/anomaly").contains { $0["state"] as? String == "closed" } }
+            try await alerts.wait("health with all messages") {
+                alerts.payloads(on: "/health").contains { (($0["messages"] as? [String: Any])?["received"] as? Int ?? 0) >= 802 }
+            }
+            let events = alerts.payloads(on: "/anomaly")
+            #expect(events.compactMap { $0["state"] as? String } == ["open", "closed"], "\(events)")
+            #expect(Set(events.compactMap { $0["device"] as? String }) == ["pump-01"])
+            let contributors = try #require(events.first?["contributors"] as? [[String: Any]])
+            #expect(contributors.first?["sensor"] as? String == "vibration")
+            let errors = alerts.payloads(on: "/errors").compactMap { $0["reason"] as? String }
+            #expect(errors.contains("malformed_json") && errors.contains("non_finite_value"), "\(errors)")
+            let health = try #require(alerts.payloads(on: "/health").last)
+            let messages = try #require(health["messages"] as? [String: Any])
+            #expect(messages["rejected"] as? Int == 2)
+            #expect(messages["scored"] as? Int == 800)
+            #expect(messages["dropped_internally"] as? Int == 0)
+            #expect((health["devices"] as? [String: Any])?["active"] as? Int == 2)
+            // SIGTERM: offline status, exit 0.
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0, "\(agent.output)")
+            try await alerts.wait("offline status") { alerts.payloads(on: "/status").last?["state"] as? String == "offline" }
+            await publisher.shutdown()
+            await alerts.close()
+        }
+    }
+
+    @Test("The last will says offline when the agent is killed with SIGKILL")
+    func lastWill() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let alerts = try await Collector(broker, filter: "alerts/agent/+/status")
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--agent-id", "edge-7"],
+                                         directory: directory)
+            try await alerts.wait("online") { alerts.payloads(on: "/status").last?["state"] as? String == "online" }
+            agent.signal(SIGKILL)
+            agent.wait()
+            try await alerts.wait("offline from the will") { alerts.payloads(on: "/status").last?["state"] as? String == "offline" }
+            #expect(alerts.messages.last?.topic == "alerts/agent/edge-7/status")
+            await alerts.close()
+        }
+    }
+
+    @Test("After a broker restart the agent reconnects, says online again and keeps scoring")
+    func brokerRestart() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--health-interval", "1"],
+                                         directory: directory)
+            var alerts = try await Collector(broker, filter: "alerts/#")
+            try await alerts.wait("online") { alerts.payloads(on: "/status").last?["state"] as? String == "online" }
+            broker.stop()
+            await alerts.close()
+            try await broker.restart()
+            alerts = try await Collector(broker, filter: "alerts/#")
+            let current = alerts
+            try await current.wait(seconds: 40, "online after restart") { current.payloads(on: "/status").last?["state"] as? String == "online" }
+            let publisher = try await connectedPublisher(broker)
+            try await stream(publisher, devices: ["pump-01"], range: 0..<300, spikeRange: 150..<156)
+            try await current.wait("an event after the restart") { current.payloads(on: "/anomaly").contains { $0["state"] as? String == "open" } }
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+            await publisher.shutdown()
+            await current.close()
+        }
+    }
+
+    @Test("A bad model file on SIGHUP keeps the old model and says why")
+    func badReload() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let alerts = try await Collector(broker, filter: "alerts/#")
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--health-interval", "1"],
+                                         directory: directory)
+            try await alerts.wait("health") { !alerts.payloads(on: "/health").isEmpty }
+            let modelID = alerts.payloads(on: "/health").last?["model"] as? String
+            try Data("{\"format\": \"edge-anomaly/isolation-forest\", \"trees\": [".utf8).write(to: model)
+            agent.signal(SIGHUP)
+            try await alerts.wait("reload failure report") { alerts.payloads(on: "/errors").contains { $0["reason"] as? String == "model_reload_failed" } }
+            let publisher = try await connectedPublisher(broker)
+            try await stream(publisher, devices: ["pump-02"], range: 0..<50)
+            try await alerts.wait("scoring with the old model") {
+                alerts.payloads(on: "/health").contains { ($0["messages"] as? [String: Any])?["scored"] as? Int == 50 && $0["model"] as? String == modelID }
+            }
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+            await publisher.shutdown()
+            await alerts.close()
+        }
+    }
+
+    func connectedPublisher(_ broker: MosquittoBroker) async throws -> MQTTClient {
+        let client = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "publisher-\(UUID().uuidString.prefix(6))"))
+        try await client.connect()
+        return client
+    }
+}
