@@ -69,14 +69,14 @@ public final class MQTTClient: Sendable {
     }
 
     /// True while a connection is up.
-    public var isConnected: Bool { core.state.withLock { $0.connected } }
+    public var isConnected: Bool { core.withState { $0.connected } }
 
     /// Subscribes and waits for the SUBACK. The subscription is restored on every reconnect.
     /// - Returns: the QoS the broker granted.
     /// - Throws: `MQTTError`; code `.notAuthorized` when the broker refuses the filter (SUBACK 0x80).
     @discardableResult
     public func subscribe(_ filter: String, qos: MQTTQoS = .atLeastOnce) async throws -> MQTTQoS {
-        core.state.withLock { state in
+        core.withState { state in
             state.subscriptions.removeAll { $0.filter == filter }
             state.subscriptions.append((filter, qos))
         }
@@ -84,7 +84,7 @@ public final class MQTTClient: Sendable {
             mosquitto_subscribe(core.handle, &mid, filter, qos.rawValue)
         }
         guard let code = granted.first, let grantedQoS = MQTTQoS(rawValue: code) else {
-            core.state.withLock { $0.subscriptions.removeAll { $0.filter == filter } }
+            core.withState { $0.subscriptions.removeAll { $0.filter == filter } }
             throw MQTTError(code: .notAuthorized, operation: "SUBACK(\(filter))",
                             message: "the broker refused the subscription (return code \(granted.first ?? -1))",
                             mosquittoCode: granted.first)
@@ -94,7 +94,7 @@ public final class MQTTClient: Sendable {
 
     /// Unsubscribes and waits for the UNSUBACK.
     public func unsubscribe(_ filter: String) async throws {
-        core.state.withLock { $0.subscriptions.removeAll { $0.filter == filter } }
+        core.withState { $0.subscriptions.removeAll { $0.filter == filter } }
         _ = try await core.awaitAcknowledgement(.unsubscribe, operation: "mosquitto_unsubscribe(\(filter))") { mid in
             mosquitto_unsubscribe(core.handle, &mid, filter)
         }

@@ -67,7 +67,7 @@ extension MosquittoCore {
             return
         }
         counters.connects.add(1, ordering: .relaxed)
-        let (waiter, subscriptions) = state.withLock { state in
+        let (waiter, subscriptions) = withState { state in
             state.connected = true
             if state.phase == .connecting { state.phase = .running }
             defer { state.connectWaiter = nil }
@@ -91,7 +91,7 @@ extension MosquittoCore {
         counters.disconnects.add(1, ordering: .relaxed)
         // SUBACKs and UNSUBACKs for the old connection will never come; publishes at QoS >= 1 are resent by
         // libmosquitto after the reconnect, so their callers keep waiting.
-        let stranded = state.withLock { state in
+        let stranded = withState { state in
             state.connected = false
             let stranded = state.waiters.filter { $0.value.kind != .publish }
             for mid in stranded.keys { state.waiters[mid] = nil }
@@ -109,7 +109,7 @@ extension MosquittoCore {
     /// While the first connect is still awaited, a failure ends the attempt instead of retrying forever:
     /// the caller gets the error, stops the network thread off this thread, and decides.
     func failFirstConnect(_ error: MQTTError) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+        let waiter = withState { state -> CheckedContinuation<Void, any Error>? in
             guard state.phase == .connecting, let waiter = state.connectWaiter else { return nil }
             state.connectWaiter = nil
             return waiter
@@ -120,7 +120,7 @@ extension MosquittoCore {
     }
 
     func didAcknowledge(mid: Int32, granted: [Int32]) {
-        let waiter = state.withLock { state -> Waiter? in
+        let waiter = withState { state -> Waiter? in
             if let waiter = state.waiters.removeValue(forKey: mid) { return waiter }
             if state.callsInWindow > 0 { state.earlyAcks[mid] = granted }
             return nil

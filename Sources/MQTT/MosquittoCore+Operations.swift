@@ -12,7 +12,7 @@ extension MosquittoCore {
     /// Starts the network thread and waits for the first CONNACK, a refusal, or the timeout.
     func connect() async throws {
         setLogCallback(true)
-        let start = state.withLock { state -> Result<Int, MQTTError> in
+        let start = withState { state -> Result<Int, MQTTError> in
             switch state.phase {
             case .idle:
                 state.phase = .connecting
@@ -27,7 +27,7 @@ extension MosquittoCore {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    state.withLock { $0.connectWaiter = continuation }
+                    withState { $0.connectWaiter = continuation }
                     // DNS, TCP and the TLS handshake block: keep them off the cooperative pool.
                     Self.blockingQueue.async { self.startNetworkThread(attempt: attempt) }
                     let timeout = configuration.connectTimeout
@@ -41,7 +41,7 @@ extension MosquittoCore {
             }
         } catch {
             await stopNetworkThread()
-            state.withLock { if $0.phase == .connecting { $0.phase = .idle } }
+            withState { if $0.phase == .connecting { $0.phase = .idle } }
             throw error
         }
     }
@@ -58,7 +58,7 @@ extension MosquittoCore {
             abandonConnect(attempt: attempt, MQTTError.mosquitto(rc, "mosquitto_connect(\(c.host):\(c.port))"))
             return
         }
-        let stillWanted = state.withLock { $0.phase == .connecting && $0.connectAttempt == attempt }
+        let stillWanted = withState { $0.phase == .connecting && $0.connectAttempt == attempt }
         guard stillWanted else {
             mosquitto_disconnect(handle)  // the caller gave up (timeout, cancellation) while we were connecting
             return
@@ -69,7 +69,7 @@ extension MosquittoCore {
 
     /// Ends a first connect that is still waiting (timeout, cancellation, synchronous failure).
     private func abandonConnect(attempt: Int, _ error: MQTTError) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+        let waiter = withState { state -> CheckedContinuation<Void, any Error>? in
             guard state.phase == .connecting, state.connectAttempt == attempt else { return nil }
             defer { state.connectWaiter = nil }
             return state.connectWaiter
@@ -115,7 +115,7 @@ extension MosquittoCore {
     }
 
     private func beginShutdown() -> [any StrandedContinuation]? {
-        state.withLock { state -> [any StrandedContinuation]? in
+        withState { state -> [any StrandedContinuation]? in
             guard state.phase != .closed else { return nil }
             state.phase = .closed
             var stranded: [any StrandedContinuation] = state.waiters.values.map(\.continuation)
@@ -140,7 +140,7 @@ extension MosquittoCore {
     func awaitAcknowledgement(_ kind: Waiter.Kind, operation: String, queuedWhileDisconnected: Bool = false,
                               _ body: (inout Int32) -> Int32) async throws -> [Int32] {
         var mid: Int32 = 0
-        let entered = state.withLock { state -> Bool in
+        let entered = withState { state -> Bool in
             guard state.phase != .closed else { return false }
             state.callsInWindow += 1
             return true
@@ -149,13 +149,13 @@ extension MosquittoCore {
         let rc = body(&mid)
         let queued = queuedWhileDisconnected && rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && mid != 0
         guard rc == 0 || queued else {
-            state.withLock { state in leaveWindow(&state) }
+            withState { state in leaveWindow(&state) }
             throw MQTTError.mosquitto(rc, operation)
         }
         let acknowledgedID = mid
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Int32], any Error>) in
-                let early = state.withLock { state -> [Int32]? in
+                let early = withState { state -> [Int32]? in
                     defer { leaveWindow(&state) }
                     if let granted = state.earlyAcks.removeValue(forKey: acknowledgedID) { return granted }
                     state.waiters[acknowledgedID] = Waiter(kind: kind, continuation: continuation)
@@ -164,7 +164,7 @@ extension MosquittoCore {
                 if let early { continuation.resume(returning: early) }
             }
         } onCancel: {
-            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: acknowledgedID) }
+            let waiter = self.withState { $0.waiters.removeValue(forKey: acknowledgedID) }
             waiter?.continuation.resume(throwing: CancellationError())
         }
     }

@@ -20,7 +20,12 @@ private let libraryInitialisation: Int32 = mosquitto_lib_init()
 ///   puts the handle in threaded mode, so its public calls may be made from any thread;
 /// - `handle` is a `let` and is destroyed only in `destroy()`, after the loop thread has been joined, so no
 ///   callback can run into freed memory;
-/// - every mutable field is inside `state` (a `Mutex`) or an `Atomic`; the continuations are `Sendable`.
+/// - every mutable field is `stateStorage`, touched only inside `withState` under `stateLock` (a pthread mutex),
+///   or an `Atomic`; the continuations are `Sendable`.
+///
+/// The lock is a pthread mutex rather than `Synchronization.Mutex` because ThreadSanitizer sees pthread
+/// locking but not the uninstrumented futex inside `Mutex`, and reports false races through it; the MQTT
+/// tests run under ThreadSanitizer in CI and must be able to find real ones.
 ///
 /// The C side holds a +1 retain on this object (the user-data pointer), released in `destroy()` after
 /// `mosquitto_destroy`, so the object outlives every callback.
@@ -31,7 +36,12 @@ final class MosquittoCore: @unchecked Sendable {
     let messageContinuation: AsyncStream<MQTTMessage>.Continuation
     let eventContinuation: AsyncStream<MQTTConnectionEvent>.Continuation
     let handler: (@Sendable (MQTTMessage) -> Void)?
-    let state = Mutex(State())
+    private let stateLock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
+    private var stateStorage = State()
     let counters = Counters()
 
     /// Blocking libmosquitto calls (DNS in connect, the thread join in loop_stop) run here, never on
@@ -95,6 +105,20 @@ final class MosquittoCore: @unchecked Sendable {
         try check(mosquitto_reconnect_delay_set(handle, UInt32(max(1, delays.lowerBound)), UInt32(max(1, delays.upperBound)), true),
                   "mosquitto_reconnect_delay_set")
         try check(mosquitto_max_inflight_messages_set(handle, UInt32(max(0, c.maxInflightMessages))), "mosquitto_max_inflight_messages_set")
+    }
+
+    /// Runs `body` with exclusive access to the shared state. Keep it short; never call libmosquitto
+    /// or resume a continuation inside it.
+    @inline(__always)
+    func withState<R>(_ body: (inout State) throws -> R) rethrows -> R {
+        pthread_mutex_lock(stateLock)
+        defer { pthread_mutex_unlock(stateLock) }
+        return try body(&stateStorage)
+    }
+
+    deinit {
+        pthread_mutex_destroy(stateLock)
+        stateLock.deallocate()
     }
 
     /// Destroys the handle and releases the C side's retain. Only after the loop thread has stopped.
