@@ -146,3 +146,16 @@ struct CanonicalJSONTests {
         #expect(FeatureMatrix(rows: [[1.0, 2.5], [-3.0, 0.1]]).contentHash() == "sha256:14df3e5b566ceabbe35127131dc538775fa42dd0828c8bbe2a338268f6dc496a")
     }
 }
+
+@Suite("Documentation example")
+struct DocumentationExampleTests {
+    @Test("the example in docs/model-format.md loads with the id it shows")
+    func example() throws {
+        let model = try AnomalyModel(contentsOfFile: Fixtures.path("doc_example.model.json"))
+        #expect(model.id == "sha256:c5aa18cc3236da98a17ecf219a0b647429740f05d16f7aa187cf4e3ed2dfc5e0")
+        #expect(model.featureNames == ["temperature", "vibration"])
+        // vibration 0.031 standardises to 0 <= 0.7: left, a leaf with one sample at depth 1.
+        let expected = exp2(-1 / averagePathLength(4))
+        #expect(abs(model.anomalyScore([70.1, 0.031]) - expected) <= 1e-15)
+    }
+}
