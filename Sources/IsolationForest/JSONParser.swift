@@ -3,16 +3,19 @@
 /// Written here rather than using Foundation so that model loading has exact, documented limits:
 /// bounded nesting (no stack overflow on `[[[[…`), duplicate keys rejected (a hostile file could
 /// otherwise show one value to a reviewer and another to the loader), non-finite numbers rejected,
-/// and numbers parsed with correct rounding on every platform.
+/// numbers parsed with correct rounding on every platform, and a bounded number of values.
 struct JSONParser {
     private let bytes: [UInt8]
     private let maxDepth: Int
+    private let maxValues: Int
     private var index = 0
     private var depth = 0
+    private var values = 0
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: [UInt8], maxDepth: Int, maxValues: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxValues = maxValues
     }
 
     mutating func parseDocument() throws(ModelFileError) -> JSONValue {
@@ -27,6 +30,12 @@ struct JSONParser {
 
     private mutating func parseValue() throws(ModelFileError) -> JSONValue {
         guard index < bytes.count else { throw failure("unexpected end of data (truncated file?)") }
+        // Each value costs 24 bytes or more in memory, about 12 times its smallest text ("0,"):
+        // counting them bounds memory whatever the file holds.
+        values += 1
+        guard values <= maxValues else {
+            throw ModelFileError(.limitExceeded, at: "", "more than \(maxValues) JSON values (at byte \(index))")
+        }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()

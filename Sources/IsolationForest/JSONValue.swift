@@ -58,10 +58,11 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Parses JSON text (UTF-8), rejecting anything that is not strict RFC 8259 JSON,
-    /// non-finite numbers, duplicate keys and nesting deeper than `maxDepth`.
-    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(ModelFileError) {
+    /// non-finite numbers, duplicate keys, nesting deeper than `maxDepth` and more than `maxValues` values.
+    /// - Throws: ``ModelFileError`` with code `syntax` or `limitExceeded`.
+    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = 64, maxValues: Int = .max) throws(ModelFileError) {
         let array = Array(bytes)
-        var parser = JSONParser(bytes: array, maxDepth: maxDepth)
+        var parser = JSONParser(bytes: array, maxDepth: maxDepth, maxValues: maxValues)
         self = try parser.parseDocument()
     }
 

@@ -13,20 +13,12 @@ import Darwin
 enum Platform {
     @inline(__always) static func log(_ x: Double) -> Double { libmLog(x) }
     @inline(__always) static func pow2(_ x: Double) -> Double { libmPow(2.0, x) }
-    @inline(__always) static func squareRoot(_ x: Double) -> Double { x.squareRoot() }
 
     /// Seconds since the Unix epoch, for the training date in model metadata.
     static func unixTime() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec)
-    }
-
-    /// Monotonic nanoseconds, for benchmarks and timing in callers.
-    static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
     /// Reads a whole file, refusing files larger than `limit` before reading them.

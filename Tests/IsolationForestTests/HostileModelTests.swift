@@ -113,6 +113,10 @@ struct HostileModelTests {
         #expect(Self.rejection(doc, limits: ModelLimits(maxTotalNodes: 10))?.code == .limitExceeded)
         #expect(Self.rejection(doc, limits: ModelLimits(maxDepth: 1))?.code == .limitExceeded)
         #expect(Self.rejection(bytes: JSONValue.object(doc).canonicalBytes(), limits: ModelLimits(maxFileBytes: 100))?.code == .limitExceeded)
+        #expect(Self.rejection(bytes: JSONValue.object(doc).canonicalBytes(), limits: ModelLimits(maxJSONValues: 50))?.code == .limitExceeded)
+        // Two bytes per value would otherwise become 24 bytes of memory each.
+        let zeros = Array("[".utf8) + Array(repeating: Array("0,".utf8), count: 200_000).flatMap { $0 } + Array("0]".utf8)
+        #expect(Self.rejection(bytes: zeros, limits: ModelLimits(maxJSONValues: 100_000))?.message.contains("more than 100000 JSON values") == true)
     }
 
     @Test("truncated, empty, binary and deeply nested input")
