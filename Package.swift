@@ -51,6 +51,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "bench-agent",
+            dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/bench-agent",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "bench-mqtt",
             dependencies: ["MQTT", "MQTTTesting"],
             path: "Benchmarks/bench-mqtt",

@@ -21,7 +21,7 @@ struct AgentCore: Sendable {
 
     mutating func handle(topic: String, payload: [UInt8], configuration: AgentConfiguration, now: Timestamp) -> Actions {
         metrics.received += 1
-        let topicDevice = configuration.topics.telemetry.match(topic)?["device"]
+        let topicDevice = configuration.topics.telemetry.value(of: "device", in: topic)
         var actions = Actions()
         var rejection: Rejection?
         if var detector {

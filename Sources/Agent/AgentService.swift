@@ -160,3 +160,18 @@ extension AgentService {
         }
     }
 }
+
+extension AgentService {
+    /// Counts since start, read under the hot path's lock (for benchmarks, tests and status pages).
+    public struct Counters: Sendable, Equatable {
+        public var received: Int
+        public var scored: Int
+        public var rejected: Int
+        public var eventsOpened: Int
+    }
+
+    public var counters: Counters {
+        core.withLock { Counters(received: $0.metrics.received, scored: $0.metrics.scored, rejected: $0.metrics.rejected,
+                                 eventsOpened: $0.metrics.opened) }
+    }
+}

@@ -132,11 +132,13 @@ public struct Detector: Sendable {
         }
         if state.extractor.isWarmingUp { return outcome }
 
-        let attribution = model.explain(features)
-        let score = attribution.anomalyScore
+        // The plain score is the fast path; the attribution pass, a few times dearer, runs only for
+        // anomalous points, the only ones whose contributors anyone reads.
+        let score = model.anomalyScore(features)
         var (anomalous, severity) = (score > model.threshold, AnomalyEvent.Severity.warning)
         if score >= model.threshold + configuration.events.criticalMargin { severity = .critical }
-        var contributors = contributorsFromShares(attribution.shares)
+        var contributors: [AnomalyEvent.Contributor] = []
+        if anomalous { contributors = contributorsFromShares(model.explain(features).shares) }
         if let outside = envelopeBreach() {
             anomalous = true
             contributors = outside.contributors
