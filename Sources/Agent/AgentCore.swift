@@ -59,9 +59,9 @@ struct AgentCore: Sendable {
 
     /// The health report for the interval that ends now; resets the interval's histograms and rates.
     mutating func healthReport(configuration: AgentConfiguration, startedAt: ContinuousClock.Instant, intervalSeconds: Double,
-                               broker: HealthReport.Broker, droppedInternally: Int, state: String) -> HealthReport {
+                               broker: HealthReport.Broker, droppedInternally: Int, state: String) -> (HealthReport, newlyStale: [String]) {
         let now = Timestamp.now()
-        _ = detector?.markStale(now: now, after: Int64(configuration.health.staleAfterSeconds * 1000))
+        let newlyStale = detector?.markStale(now: now, after: Int64(configuration.health.staleAfterSeconds * 1000)) ?? []
         let uptime = ContinuousClock.now - startedAt
         let report = HealthReport(
             agent: configuration.agent, ts: now, state: state, model: detector?.model.id,
@@ -83,6 +83,6 @@ struct AgentCore: Sendable {
         metrics.scoring.reset()
         metrics.ingest.reset()
         metrics.endToEnd.reset()
-        return report
+        return (report, newlyStale)
     }
 }

@@ -102,13 +102,21 @@ extension AgentService {
         let statistics = client.statistics
         let broker = HealthReport.Broker(connected: client.isConnected, connects: statistics.connects, disconnects: statistics.disconnects)
         let state = core.withLock { $0.detector == nil ? "learning" : "running" }
-        let report = core.withLock {
+        let (report, newlyStale) = core.withLock {
             $0.healthReport(configuration: configuration, startedAt: startedAt, intervalSeconds: intervalSeconds, broker: broker,
                             droppedInternally: statistics.dropped, state: state)
         }
         // Health is current state: while disconnected it is not queued (libmosquitto would keep every one).
         guard client.isConnected else { return }
         try? client.publishWithoutWaiting(topics.health, payload: AgentService.encode(report), qos: .atLeastOnce, retain: true)
+        // A device that went silent is a data-quality finding, reported once when it happens.
+        for device in newlyStale.prefix(100) {
+            let topic = (try? configuration.topics.telemetry.render(["device": device])) ?? device
+            let finding = RejectedMessage(agent: configuration.agent, device: device, topic: topic, reason: "stale_device",
+                                          detail: "no telemetry for more than \(configuration.health.staleAfterSeconds) s", payload: "",
+                                          count: 1, ts: report.ts)
+            try? client.publishWithoutWaiting(topics.errors, payload: AgentService.encode(finding), qos: .atMostOnce)
+        }
     }
 
     /// Stops intake, publishes `offline` and disconnects.

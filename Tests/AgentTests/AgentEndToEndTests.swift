@@ -138,3 +138,54 @@ struct AgentEndToEndTests {
         return client
     }
 }
+
+@Suite("anomaly-agent learn mode and stale devices", .timeLimit(.minutes(2)))
+struct AgentLearnModeTests {
+    @Test("With no model file the agent learns from live telemetry, saves the model, then detects; a silent device goes stale")
+    func learnThenDetect() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let modelPath = directory.appendingPathComponent("learned.json").path
+            let config = directory.appendingPathComponent("agent.json")
+            try Data(#"{"health": {"intervalSeconds": 0.5, "staleAfterSeconds": 1}, "learn": {"contamination": 0.002}}"#.utf8).write(to: config)
+            let alerts = try await Collector(broker, filter: "alerts/#")
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", modelPath, "--learn", "3s", "--config", config.path],
+                                         directory: directory)
+            try await alerts.wait("online") { alerts.payloads(on: "/status").last?["state"] as? String == "online" }
+            let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "learn-publisher"))
+            try await publisher.connect()
+            var index = 0
+            // Normal data until the model exists.
+            while !FileManager.default.fileExists(atPath: modelPath) {
+                try publisher.publishWithoutWaiting("sensors/pump-01/telemetry", payload: telemetry(device: "pump-01", seq: index, normalReading(index)))
+                try publisher.publishWithoutWaiting("sensors/quiet-01/telemetry", payload: telemetry(device: "quiet-01", seq: index, normalReading(index, device: 1)))
+                index += 1
+                try await Task.sleep(for: .milliseconds(4))
+                if index > 5_000 { Issue.record("no model after \(index) messages: \(agent.output)"); break }
+            }
+            #expect(alerts.payloads(on: "/health").contains { $0["state"] as? String == "learning" })
+            for offset in 0..<500 {
+                var reading = normalReading(index + offset)
+                if (100..<106).contains(offset) { reading[3] += 3 }  // pressure jump
+                try publisher.publishWithoutWaiting("sensors/pump-01/telemetry", payload: telemetry(device: "pump-01", seq: index + offset, reading))
+                if offset < 20 {  // quiet-01 falls silent soon after scoring starts, while pump-01 goes on
+                    try publisher.publishWithoutWaiting("sensors/quiet-01/telemetry",
+                                                        payload: telemetry(device: "quiet-01", seq: index + offset, normalReading(index + offset, device: 1)))
+                }
+                try await Task.sleep(for: .milliseconds(4))
+            }
+            try await alerts.wait("an open event from the learned model") {
+                alerts.payloads(on: "/anomaly").contains { $0["state"] as? String == "open" }
+            }
+            let open = try #require(alerts.payloads(on: "/anomaly").first)
+            #expect((open["contributors"] as? [[String: Any]])?.first?["sensor"] as? String == "pressure")
+            try await alerts.wait("quiet-01 reported stale") {
+                alerts.payloads(on: "/errors").contains { $0["reason"] as? String == "stale_device" && $0["device"] as? String == "quiet-01" }
+            }
+            agent.signal(SIGINT)
+            #expect(agent.wait() == 0)
+            await publisher.shutdown()
+            await alerts.close()
+        }
+    }
+}
