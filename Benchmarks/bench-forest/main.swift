@@ -152,6 +152,22 @@ for features in [4, 8] {
     row("train 10k rows", figures.trainSeconds * 1000, "ms", theirs?["trainSeconds"].map { $0 * 1000 }, higherIsBetter: false, target: "< 50 ms")
     row("train + contamination 0.05", figures.trainContaminationSeconds * 1000, "ms", nil, higherIsBetter: false, target: "")
 }
+// Model file: the agent loads one at start and on every reload.
+// (A function, not top-level code: Swift 6.3.1 -O crashes on a top-level `try` of some typed-throws calls.)
+func measureModelFile() throws {
+    let data = gaussian(rows: trainingRows, columns: 8, seed: 3)
+    let model = try AnomalyModel.train(data: data, featureNames: (0..<8).map { "f\($0)" }, configuration: .init(seed: 3), standardize: true)
+    let fileBytes = model.jsonBytes()
+    let encodeSeconds = bestTime(repeats: 5) { sink += Double(model.jsonBytes().count) }
+    let loadSeconds = bestTime(repeats: 5) {
+        do { sink += try AnomalyModel(jsonBytes: fileBytes).threshold } catch { fatalError("\(error)") }
+    }
+    let nodes = model.forest.trees.reduce(0) { $0 + $1.nodeCount }
+    print(String(format: "\nmodel file, 100 trees (%d nodes), 8 features: %.0f KB; write (canonical JSON + id) %.1f ms, load (parse + validate + id check) %.1f ms",
+                 nodes, Double(fileBytes.count) / 1024, encodeSeconds * 1000, loadSeconds * 1000))
+}
+try measureModelFile()
+
 if let sklearn {
     print("\nscikit-learn \(sklearn["sklearn"] ?? "?") (numpy \(sklearn["numpy"] ?? "?")), same machine, same run; ratio = how many times faster edge-anomaly is.")
 } else {
