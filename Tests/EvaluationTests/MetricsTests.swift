@@ -1,0 +1,58 @@
+import Evaluation
+import Testing
+
+@Suite("Evaluation metrics, checked against hand-computed cases")
+struct MetricsTests {
+    @Test("Point metrics: SKAB's F1, FAR and MAR")
+    func pointMetrics() throws {
+        //            predicted: T  T  F  F  T  F  F  T
+        //            actual:    T  F  T  F  T  F  F  T   -> TP 3, FP 1, FN 1, TN 3
+        let metrics = PointMetrics(predicted: [true, true, false, false, true, false, false, true],
+                                   actual: [true, false, true, false, true, false, false, true])
+        #expect(metrics == PointMetrics(truePositives: 3, falsePositives: 1, trueNegatives: 3, falseNegatives: 1))
+        #expect(metrics.precision == 0.75 && metrics.recall == 0.75)
+        #expect(metrics.f1 == 3.0 / (3.0 + 1.0))  // TP / (TP + (FP + FN) / 2) = 3 / 4
+        #expect(metrics.falseAlarmRate == 0.25 && metrics.missedAlarmRate == 0.25)
+    }
+
+    @Test("Alarming on everything: F1 from the anomaly share alone, FAR 100 %")
+    func alarmEverything() throws {
+        // 53 anomalous, 47 normal, all flagged: F1 = 53 / (53 + 47/2) = 0.6928…
+        let metrics = PointMetrics(truePositives: 53, falsePositives: 47, trueNegatives: 0, falseNegatives: 0)
+        #expect(abs(metrics.f1! - 53.0 / 76.5) < 1e-12)
+        #expect(metrics.falseAlarmRate == 1 && metrics.missedAlarmRate == 0)
+    }
+
+    @Test("Pooling adds confusion matrices; empty figures are nil, not zero")
+    func pooling() {
+        let pooled = PointMetrics(truePositives: 1, falsePositives: 2) + PointMetrics(trueNegatives: 3, falseNegatives: 4)
+        #expect(pooled == PointMetrics(truePositives: 1, falsePositives: 2, trueNegatives: 3, falseNegatives: 4))
+        #expect(PointMetrics().f1 == nil && PointMetrics().falseAlarmRate == nil)
+    }
+
+    @Test("Event metrics: recall, precision, false alarms, delays, per kind")
+    func eventMetrics() throws {
+        let truth = [Interval(start: 100, end: 200, kind: "spike"), Interval(start: 500, end: 900, kind: "drift"),
+                     Interval(start: 1_000, end: 1_100, kind: "spike")]
+        // detects the first at 150 (delay 50), the second at 480 (before it: delay 0), misses the third,
+        // and raises one false alarm at 2000.
+        let detected = [Interval(start: 150, end: 170), Interval(start: 480, end: 600), Interval(start: 2_000, end: 2_010)]
+        let metrics = EventMetrics(truth: truth, detected: detected)
+        #expect(metrics.trueAnomalies == 3 && metrics.detectedAnomalies == 2)
+        #expect(metrics.alarms == 3 && metrics.falseAlarms == 1)
+        #expect(metrics.recall == 2.0 / 3.0 && metrics.precision == 2.0 / 3.0)
+        #expect(metrics.delaysMilliseconds == [50, 0])
+        #expect(metrics.meanDelayMilliseconds == 25)
+        #expect(metrics.byKind.map(\.kind) == ["drift", "spike"])
+        #expect(metrics.byKind[1].total == 2 && metrics.byKind[1].detected == 1 && metrics.byKind[1].recall == 0.5)
+        #expect(metrics.falseAlarmsPerDeviceHour(deviceHours: 2) == 0.5)
+    }
+
+    @Test("Tolerance lets a detection just after the end count")
+    func tolerance() {
+        let truth = [Interval(start: 0, end: 10)]
+        let late = [Interval(start: 15, end: 20)]
+        #expect(EventMetrics(truth: truth, detected: late).detectedAnomalies == 0)
+        #expect(EventMetrics(truth: truth, detected: late, tolerance: 5).detectedAnomalies == 1)
+    }
+}
