@@ -174,11 +174,13 @@ struct AgentLearnModeTests {
                 }
                 try await Task.sleep(for: .milliseconds(4))
             }
-            try await alerts.wait("an open event from the learned model") {
-                alerts.payloads(on: "/anomaly").contains { $0["state"] as? String == "open" }
+            // The learned model is small (a few seconds of data), so it may raise a stray event as well; the
+            // injected pressure jump must be among the events and be attributed to pressure.
+            try await alerts.wait("an open event for the pressure jump from the learned model") {
+                alerts.payloads(on: "/anomaly").contains {
+                    $0["state"] as? String == "open" && ($0["contributors"] as? [[String: Any]])?.first?["sensor"] as? String == "pressure"
+                }
             }
-            let open = try #require(alerts.payloads(on: "/anomaly").first)
-            #expect((open["contributors"] as? [[String: Any]])?.first?["sensor"] as? String == "pressure")
             try await alerts.wait("quiet-01 reported stale") {
                 alerts.payloads(on: "/errors").contains { $0["reason"] as? String == "stale_device" && $0["device"] as? String == "quiet-01" }
             }
