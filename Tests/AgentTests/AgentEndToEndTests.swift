@@ -191,3 +191,42 @@ struct AgentLearnModeTests {
         }
     }
 }
+
+@Suite("anomaly-agent model reload", .timeLimit(.minutes(1)))
+struct AgentReloadTests {
+    @Test("A changed model file is picked up without a restart, and scoring continues without losing a message")
+    func watchReload() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let alerts = try await Collector(broker, filter: "alerts/agent/+/health")
+            let config = directory.appendingPathComponent("agent.json")
+            try Data(#"{"model": {"watchSeconds": 0.5}, "health": {"intervalSeconds": 0.5}}"#.utf8).write(to: config)
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--config", config.path],
+                                         directory: directory)
+            try await alerts.wait("first health") { !alerts.payloads(on: "/health").isEmpty }
+            let firstModel = try #require(alerts.payloads(on: "/health").last?["model"] as? String)
+            let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "reload-publisher"))
+            try await publisher.connect()
+            for index in 0..<600 {
+                if index == 200 {
+                    // Another valid model (different data), written atomically over the old one.
+                    let other = try writeModel(in: directory, name: "other.json", seed: 11)
+                    #expect(rename(other.path, model.path) == 0)
+                }
+                try publisher.publishWithoutWaiting("sensors/pump-01/telemetry", payload: telemetry(device: "pump-01", seq: index, normalReading(index)))
+                try await Task.sleep(for: .milliseconds(3))
+            }
+            try await alerts.wait("all 600 scored under the new model") {
+                alerts.payloads(on: "/health").contains {
+                    ($0["messages"] as? [String: Any])?["scored"] as? Int == 600 && $0["model"] as? String != firstModel
+                }
+            }
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+            #expect(agent.output.contains("model reloaded"))
+            await publisher.shutdown()
+            await alerts.close()
+        }
+    }
+}

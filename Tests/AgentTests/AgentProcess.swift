@@ -77,8 +77,8 @@ func telemetry(device: String, seq: Int, _ values: [Double]) -> [UInt8] {
 }
 
 /// Trains a model on normal readings and writes it into `directory`.
-func writeModel(in directory: URL, name: String = "model.json") throws -> URL {
-    let trainer = ModelTrainer(sensors: sensors, forest: IsolationForest.Configuration(treeCount: 100, contamination: .fraction(0.002), seed: 3))
+func writeModel(in directory: URL, name: String = "model.json", seed: UInt64 = 3) throws -> URL {
+    let trainer = ModelTrainer(sensors: sensors, forest: IsolationForest.Configuration(treeCount: 100, contamination: .fraction(0.002), seed: seed))
     let model = try trainer.train(readings: ["train": (0..<3000).map { normalReading($0, device: 9) }], date: "2026-01-01T00:00:00Z")
     let url = directory.appendingPathComponent(name)
     try model.write(toFile: url.path)
