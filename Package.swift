@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Telemetry", swiftSettings: swiftSettings),
         .target(name: "IsolationForest", swiftSettings: swiftSettings),
         .target(name: "Detection", dependencies: ["IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
-        .target(name: "Evaluation", swiftSettings: swiftSettings),
+        .target(name: "Evaluation", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .target(
             name: "Agent",
             dependencies: ["MQTT", "Detection", "IsolationForest", "Telemetry", .product(name: "Logging", package: "swift-log")],
@@ -77,7 +77,7 @@ let package = Package(
             dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", "anomaly-agent"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], swiftSettings: swiftSettings),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Telemetry"], swiftSettings: swiftSettings),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolationForestTests",

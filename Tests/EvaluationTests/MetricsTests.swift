@@ -1,4 +1,5 @@
 import Evaluation
+import Telemetry
 import Testing
 
 @Suite("Evaluation metrics, checked against hand-computed cases")
@@ -54,5 +55,31 @@ struct MetricsTests {
         let late = [Interval(start: 15, end: 20)]
         #expect(EventMetrics(truth: truth, detected: late).detectedAnomalies == 0)
         #expect(EventMetrics(truth: truth, detected: late, tolerance: 5).detectedAnomalies == 1)
+    }
+}
+
+@Suite("Episodes from ground truth and events")
+struct EpisodeCollectorTests {
+    @Test("Truth and event records become per-device intervals; open ones end at now")
+    func collect() {
+        var collector = EpisodeCollector()
+        func ts(_ value: Int64) -> Timestamp { Timestamp(milliseconds: value) }
+        collector.add(GroundTruthRecord(device: "a", id: "a-1", kind: "spike", state: .start, sensors: ["v"], ts: ts(1_000)))
+        collector.add(GroundTruthRecord(device: "a", id: "a-1", kind: "spike", state: .end, sensors: ["v"], ts: ts(2_000)))
+        collector.add(GroundTruthRecord(device: "b", id: "b-1", kind: "drift", state: .start, sensors: ["t"], ts: ts(5_000)))
+        func event(_ device: String, _ id: String, _ state: AnomalyEvent.State, _ start: Int64, _ now: Int64, _ end: Int64?) -> AnomalyEvent {
+            AnomalyEvent(eventID: id, device: device, state: state, startedAt: ts(start), ts: ts(now), endedAt: end.map(ts), score: 0.7,
+                         peakScore: 0.7, threshold: 0.6, severity: .warning, contributors: [], triggerSeq: nil, model: "m", agent: "x")
+        }
+        collector.add(event("a", "e1", .open, 1_500, 1_500, nil))
+        collector.add(event("a", "e1", .closed, 1_500, 2_500, 2_500))
+        collector.add(event("a", "e2", .open, 8_000, 8_000, nil))  // a false alarm, still open
+        collector.add(event("b", "e3", .open, 7_000, 7_000, nil))  // detects b's drift 2 s late
+        let metrics = collector.metrics(now: 9_000)
+        #expect(metrics.trueAnomalies == 2 && metrics.detectedAnomalies == 2)
+        #expect(metrics.alarms == 3 && metrics.falseAlarms == 1)
+        #expect(metrics.delaysMilliseconds.sorted() == [500, 2_000])
+        #expect(metrics.byKind.map(\.kind) == ["drift", "spike"])
+        #expect(abs(collector.deviceHours - 2 * 7.0 / 3600) < 1e-12)  // devices a and b, from 1 s to 8 s
     }
 }
