@@ -48,7 +48,10 @@ let package = Package(
 
         .executableTarget(
             name: "anomaly-agent",
-            dependencies: ["Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Agent", "Evaluation", "MQTT", "Telemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
