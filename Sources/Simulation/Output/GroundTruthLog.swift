@@ -1,0 +1,26 @@
+import Telemetry
+
+/// The ground-truth log: one JSON line per record (JSON Lines), in the order the records happened.
+public final class GroundTruthLog {
+    private let writer: ByteFileWriter
+    /// Write each record through to the file at once (for a live run that may be killed), or only
+    /// when the buffer fills (for an offline data set).
+    private let writeThrough: Bool
+    public private(set) var count = 0
+
+    public var path: String { writer.path }
+
+    /// Creates or truncates the log file.
+    public init(path: String, writeThrough: Bool) throws(ConfigurationError) {
+        writer = try ByteFileWriter(path: path, capacity: writeThrough ? 4096 : 1 << 16)
+        self.writeThrough = writeThrough
+    }
+
+    public func append(_ record: GroundTruthRecord) throws(ConfigurationError) {
+        try writer.writeLine(GroundTruthEncoding.encode(record))
+        count += 1
+        if writeThrough { try writer.flush() }
+    }
+
+    public func close() throws(ConfigurationError) { try writer.close() }
+}
