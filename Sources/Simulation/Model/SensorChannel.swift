@@ -58,6 +58,7 @@ struct SensorChannel: Sendable {
         switch curve {
         case 1: response = load
         case 2: response = load * load
+        case 1.5: response = load * load.squareRoot()
         default: response = pow(load, curve)
         }
         return idle + (full - idle) * response

@@ -70,26 +70,17 @@ public struct DecimalFormat: Sendable, Hashable {
         appendInteger(magnitude, to: &buffer)
     }
 
-    /// Appends the decimal digits of `value`.
+    /// Appends the decimal digits of `value`: written backwards, then turned around in place, so no
+    /// temporary buffer or `String` is needed.
     @inline(__always)
     public static func appendInteger(_ value: UInt64, to buffer: inout [UInt8]) {
-        if value < 10 {
-            buffer.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
+        let start = buffer.count
         var rest = value
-        withUnsafeMutableBytes(of: &digits) { bytes in
-            while rest > 0 {
-                bytes[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            }
-            buffer.append(contentsOf: bytes[(20 - count)...])
-        }
+        repeat {
+            buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
+            rest /= 10
+        } while rest > 0
+        buffer[start...].reverse()
     }
 
     /// Appends a signed integer.
