@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // libmosquitto from the system (Debian: libmosquitto-dev). The module map links it
@@ -37,11 +38,29 @@ let package = Package(
         .target(name: "MQTTTesting", dependencies: ["MQTT"], swiftSettings: swiftSettings),
         .target(name: "Telemetry", swiftSettings: swiftSettings),
         .target(name: "IsolationForest", swiftSettings: swiftSettings),
+        // Signal models, anomaly injection, ground truth, CSV and reports: pure, tested without a broker.
+        .target(name: "Simulation", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "sensor-emulator",
+            dependencies: [
+                "Simulation", "Telemetry", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         .executableTarget(
             name: "bench-mqtt",
             dependencies: ["MQTT", "MQTTTesting"],
             path: "Benchmarks/bench-mqtt",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-emulator",
+            dependencies: ["Simulation", "Telemetry", "MQTT", "MQTTTesting"],
+            path: "Benchmarks/bench-emulator",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
