@@ -73,6 +73,13 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "SimulationTests",
+            // sensor-emulator is listed so that it is built before the tests that run it end to end.
+            dependencies: ["Simulation", "Telemetry", "MQTT", "MQTTTesting", "sensor-emulator"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IsolationForestTests",
             dependencies: ["IsolationForest"],
             resources: [.copy("Fixtures")],
