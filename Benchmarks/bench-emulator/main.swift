@@ -1,10 +1,11 @@
 // Measures `sensor-emulator publish --max-rate` through a local mosquitto next to the broker's own
 // ceiling measured in the same run, and how fast `sensor-emulator generate` writes rows.
 //
-//   swift build -c release --product sensor-emulator --product bench-emulator
+//   make bench-emulator, or:
+//   swift build -c release --product sensor-emulator && swift build -c release --product bench-emulator
 //   .build/release/bench-emulator [messages] [rows] [runs]
 //
-// Publish: messages per second from launching the publisher to the last message received by
+// Publish: messages per second from the first publish to the last message received by
 // `mosquitto_sub -C N`. The ceiling publishes the same kind of payload lines (real emulator
 // telemetry) with `mosquitto_pub -l`; our figure runs the real command line. Every figure is the
 // median of `runs` runs. The goal is at least 80 % of the ceiling, and 1 million rows in under 5 s.
@@ -24,7 +25,7 @@ struct BenchError: Error, CustomStringConvertible { let description: String }
 let emulator = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     .appendingPathComponent("sensor-emulator")
 guard FileManager.default.isExecutableFile(atPath: emulator.path) else {
-    throw BenchError(description: "\(emulator.path) is missing: swift build -c release --product sensor-emulator --product bench-emulator")
+    throw BenchError(description: "\(emulator.path) is missing: swift build -c release --product sensor-emulator (or make bench-emulator)")
 }
 
 func launch(_ executable: String, _ arguments: [String], stdin: URL? = nil, stdout: FileHandle? = nil) throws -> Process {

@@ -48,11 +48,11 @@ struct SendingOptions: ParsableArguments {
     @Flag(help: "Publish telemetry retained (the broker keeps each device's last message).")
     var retain = false
 
-    @Option(help: "Run K times faster than real time (timestamps advance K times faster too).")
+    @Option(help: "Send K times faster than real time: emulated time (publish) or the file's time (replay) passes K times faster.")
     var speedup = 1.0
 
     @Flag(name: [.customLong("max-rate"), .customLong("as-fast-as-possible")],
-          help: "Publish as fast as the broker takes it, without pacing (timestamps still advance at the nominal rate).")
+          help: "Send as fast as the broker takes it, without pacing (the messages' timestamps do not change).")
     var asFastAsPossible = false
 
     @Option(help: ArgumentHelp("Seconds between progress lines on standard error (0: none).", valueName: "seconds"))

@@ -10,14 +10,15 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Write a normal-only training CSV, an anomalous test CSV with labels, the ground-truth log and an HTML report.",
         discussion: """
         Files written to --output-dir:
-          train.csv    normal operation only: timestamp,device,seq,<one column per sensor>
-          test.csv     the same devices right after the training span, with anomalies: … ,anomaly,kind
-          truth.jsonl  a start and an end record for every injected anomaly (the contract's ground truth)
-          report.html  every series of the test set with the anomalies shaded (self-contained, no script)
+          train.csv    normal operation: timestamp,device,seq,<a column per sensor>
+          test.csv     the next span, with anomalies: the same columns, anomaly,kind
+          truth.jsonl  a start and an end record for every injected anomaly
+          report.html  the test series with the anomalies shaded (no script)
         Timestamps are epoch milliseconds; an empty cell is a missing value; a dropout of every sensor leaves \
         no row (a gap in seq). The same options and seed always give the same bytes.
 
-        Example: sensor-emulator generate --devices 4 --rate 1 --training-duration 1d --duration 6h --output-dir data
+        Example:
+          sensor-emulator generate --devices 4 --training-duration 1d --duration 6h
         """)
 
     @OptionGroup(title: "Emulation") var emulation: EmulationOptions

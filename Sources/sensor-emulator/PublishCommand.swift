@@ -17,10 +17,12 @@ struct PublishCommand: AsyncParsableCommand {
         seconds and a summary at the end. SIGINT or SIGTERM stops it cleanly.
 
         With --control it obeys JSON commands on emulator/{emulator}/control:
-          {"command":"pause"}   {"command":"resume"}   {"command":"reset"}
-          {"command":"inject","device":"pump-01","kind":"spike","sensors":["vibration"],"duration":5,"magnitude":0.5}
+          {"command":"pause"}  {"command":"resume"}  {"command":"reset"}
+          {"command":"inject","device":"pump-01","kind":"spike"}
+        (inject may add "sensors":[…], "duration":seconds, "magnitude":fraction).
 
-        Example: sensor-emulator publish --devices 4 --rate 2 --duration 10m
+        Example:
+          sensor-emulator publish --devices 4 --rate 2 --duration 10m
         """)
 
     @OptionGroup(title: "Emulation") var emulation: EmulationOptions

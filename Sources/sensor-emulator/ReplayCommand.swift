@@ -15,8 +15,8 @@ struct ReplayCommand: AsyncParsableCommand {
         device or a label). Label columns (by default any of anomaly, changepoint, label, is_anomaly, attack) \
         go to sensors/{device}/truth as start and end records whose kind is the column's name.
 
-        Example (SKAB): sensor-emulator replay ../shared/datasets/skab/valve1/0.csv --speedup 10
-        The SKAB files need no options: ';' separated, a 'datetime' column, labels 'anomaly' and 'changepoint'.
+        Example (SKAB, which needs no other options):
+          sensor-emulator replay ../shared/datasets/skab/valve1/0.csv --speedup 10
         """)
 
     @Argument(help: "The CSV file.")
