@@ -99,6 +99,33 @@ struct PublishTests {
         }
     }
 
+    @Test("TLS with a CA file and a password from a file: accepted when right, refused with advice when wrong")
+    func tlsAndPassword() async throws {
+        try await MosquittoBroker.with(.init(authentication: .password(user: "emulator", password: "s3cret"), tls: true)) { broker in
+            let certificates = try #require(broker.certificates)
+            let directory = try Paths.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let passwordFile = directory.appendingPathComponent("password").path
+            try "s3cret\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            let recorder = try await Recorder.subscribe(broker, to: [], tls: certificates.caFile, user: ("emulator", "s3cret"))
+            try await recorder.client.subscribe("sensors/+/telemetry", qos: .atLeastOnce)
+            let common = ["publish", "--host", "localhost", "--port", "\(broker.port)", "--ca-file", certificates.caFile, "--username", "emulator",
+                          "--count", "8", "--max-rate", "--no-truth-log", "--progress-interval", "0"]
+            let good = try await EmulatorProcess.run(common + ["--password-file", passwordFile, "--client-id", unique("emulator")])
+            #expect(good.status == 0, "\(good.error)")
+            try await recorder.wait(for: "8 messages over TLS") { $0.count >= 8 }
+
+            try "wrong\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            let refused = try await EmulatorProcess.run(common + ["--password-file", passwordFile, "--client-id", unique("emulator")])
+            #expect(refused.status != 0 && refused.error.contains("refused the login"), "\(refused.error)")
+            let wrongCA = try await EmulatorProcess.run(["publish", "--port", "\(broker.port)", "--ca-file", certificates.wrongCAFile,
+                                                        "--count", "1", "--no-truth-log", "--client-id", unique("emulator")])
+            // Depending on the MQTT module version a failed handshake is reported as a TLS error or, later, as
+            // no answer; both messages point at TLS.
+            #expect(wrongCA.status != 0 && wrongCA.error.contains("127.0.0.1:\(broker.port)") && wrongCA.error.contains("TLS"), "\(wrongCA.error)")
+        }
+    }
+
     @Test("SIGTERM stops cleanly: open anomalies get their end record, then the summary")
     func cleanStop() async throws {
         try await MosquittoBroker.with { broker in

@@ -64,8 +64,12 @@ final class Recorder: Sendable {
 
     private init(client: MQTTClient) { self.client = client }
 
-    static func subscribe(_ broker: MosquittoBroker, to filters: [String]) async throws -> Recorder {
+    static func subscribe(_ broker: MosquittoBroker, to filters: [String], tls caFile: String? = nil,
+                          user: (name: String, password: String)? = nil) async throws -> Recorder {
         var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: unique("recorder"), connectTimeout: 5)
+        configuration.tls = caFile.map { .init(caFile: $0) }
+        configuration.username = user?.name
+        configuration.password = user?.password
         configuration.delivery = .handler
         configuration.reconnectDelay = 1...2
         let holder = Mutex<Recorder?>(nil)
