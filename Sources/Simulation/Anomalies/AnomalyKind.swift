@@ -69,10 +69,13 @@ public enum AnomalyKind: String, Sendable, Hashable, Codable, CaseIterable, Codi
 
 /// A set of anomaly kinds, as one reading's labels.
 public struct AnomalyKindSet: OptionSet, Sendable, Hashable {
+    /// One bit per kind, in taxonomy order.
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// The set holding just `kind`.
     public init(_ kind: AnomalyKind) { rawValue = kind.bit }
 
+    /// Whether `kind` is active.
     public func contains(_ kind: AnomalyKind) -> Bool { rawValue & kind.bit != 0 }
 
     /// The kinds, in taxonomy order.

@@ -9,6 +9,7 @@ public struct Scenario: Sendable, Hashable, Codable {
     /// Anomalies at given times.
     public var anomalies: [ScriptedAnomaly]
 
+    /// A scenario; the default has no anomalies at all.
     public init(random: RandomAnomalies? = nil, anomalies: [ScriptedAnomaly] = []) {
         self.random = random
         self.anomalies = anomalies
@@ -64,6 +65,7 @@ public struct RandomAnomalies: Sendable, Hashable, Codable {
     /// Magnitudes per kind (fractions of the span), replacing `AnomalyKind.defaultMagnitude`.
     public var magnitudes: [AnomalyKind: Double]
 
+    /// The default schedule: every kind with the same weight, about one anomaly per device every 10–15 minutes.
     public init(meanIntervalSeconds: Double = 600, minimumGapSeconds: Double = 120, warmUpSeconds: Double = 300,
                 kinds: [AnomalyKind: Double] = Dictionary(uniqueKeysWithValues: AnomalyKind.allCases.map { ($0, 1) }),
                 magnitudeScale: Double = 1, durations: [AnomalyKind: ClosedRange<Double>] = [:], magnitudes: [AnomalyKind: Double] = [:]) {

@@ -1,5 +1,6 @@
 /// One anomaly at a given time, from a scenario file or a control command.
 public struct ScriptedAnomaly: Sendable, Hashable, Codable {
+    /// The device id.
     public var device: String
     public var kind: AnomalyKind
     /// Seconds from the start of the anomalous span (the start of `publish`, or of the test set in `generate`).
@@ -13,6 +14,7 @@ public struct ScriptedAnomaly: Sendable, Hashable, Codable {
     /// Oscillation only: the period in seconds (default 10, and at least four readings).
     public var period: Double?
 
+    /// An anomaly of `kind` on `device` at `at` seconds; nil fields take the kind's defaults.
     public init(device: String, kind: AnomalyKind, at: Double, duration: Double? = nil, sensors: [String]? = nil,
                 magnitude: Double? = nil, period: Double? = nil) {
         self.device = device

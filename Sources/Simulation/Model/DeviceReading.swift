@@ -4,6 +4,7 @@ import Telemetry
 public struct DeviceReading: Sendable {
     /// The device's position in `Emulation.deviceIDs`.
     public var deviceIndex: Int
+    /// The device id.
     public var device: String
     /// Epoch milliseconds.
     public var timestamp: Int64
@@ -31,6 +32,7 @@ public struct EmulationStep: Sendable {
     /// Ground truth to publish before the reading: anomalies starting with it, and any records that
     /// a reset produced since the last step.
     public var truthBefore: [GroundTruthRecord]
+    /// The reading itself (check `isMissing` before sending it).
     public var reading: DeviceReading
     /// Ground truth to publish after the reading: anomalies whose last reading this is.
     public var truthAfter: [GroundTruthRecord]

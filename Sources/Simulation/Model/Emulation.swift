@@ -15,6 +15,7 @@ import Telemetry
 public struct Emulation: Sendable {
     /// Everything that determines a run.
     public struct Configuration: Sendable {
+        /// Sensors, devices and operating cycle.
         public var profile: EmulatorProfile
         /// The anomalies to inject; nil for normal data only.
         public var scenario: Scenario?
@@ -22,12 +23,14 @@ public struct Emulation: Sendable {
         public var deviceCount: Int?
         /// Readings per second per device.
         public var rate: Double
+        /// The seed of every random choice.
         public var seed: UInt64
         /// The timestamp of the first period.
         public var origin: Timestamp
         /// Where the anomalous span starts: scenario times and the random warm-up count from here.
         public var anomalyOffsetSeconds: Double
 
+        /// A configuration; everything but the origin has a default.
         public init(profile: EmulatorProfile = .default, scenario: Scenario? = .default, deviceCount: Int? = nil, rate: Double = 1,
                     seed: UInt64 = 42, origin: Timestamp, anomalyOffsetSeconds: Double = 0) {
             self.profile = profile
@@ -41,8 +44,11 @@ public struct Emulation: Sendable {
     }
 
     public let configuration: Configuration
+    /// The devices of this run, in index order (`DeviceReading.deviceIndex`).
     public let deviceIDs: [String]
+    /// The sensors, in the order of `DeviceReading.values`.
     public let sensorNames: [String]
+    /// The sensors' specifications, in the same order.
     public var sensors: [SensorSpec] { configuration.profile.sensors }
     private var devices: [DeviceEmulator]
     /// Device indices by phase: the order in which devices report within a period.

@@ -9,6 +9,7 @@ import Darwin
 /// Writes bytes to a file through a large buffer and plain `write(2)` calls: millions of small
 /// rows, no `Data` or `String` per row.
 public final class ByteFileWriter {
+    /// The file being written.
     public let path: String
     private var descriptor: Int32
     /// Fill this, then call `flushIfFull()`; `close()` writes the rest.
@@ -37,6 +38,7 @@ public final class ByteFileWriter {
         #endif
     }
 
+    /// Writes the buffer out once it holds at least the capacity.
     @inline(__always)
     public func flushIfFull() throws(ConfigurationError) {
         if buffer.count >= capacity { try flush() }

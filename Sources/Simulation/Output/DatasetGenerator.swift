@@ -4,22 +4,30 @@ import Telemetry
 /// What `sensor-emulator generate` writes: a normal-only training set, then an anomalous test set
 /// that continues the same devices in time, the ground-truth log of the test set, and an HTML page.
 public struct DatasetRequest: Sendable {
+    /// Sensors, devices and operating cycle.
     public var profile: EmulatorProfile
     /// The test set's anomalies; nil for a test set without any.
     public var scenario: Scenario?
+    /// How many devices; nil for the profile's.
     public var deviceCount: Int?
+    /// Readings per second per device.
     public var rate: Double
+    /// The seed of every random choice: the same request gives the same bytes.
     public var seed: UInt64
     /// The first timestamp of the training set; the test set starts where it ends.
     public var start: Timestamp
+    /// Length of the normal-only training set (0 for none) and of the test set that follows it.
     public var trainingSeconds: Double
     public var testSeconds: Double
+    /// Where the four files go (created if needed).
     public var outputDirectory: URL
+    /// Whether to write `report.html`.
     public var writeReport: Bool
 
     /// 2026-01-01T00:00:00Z: a fixed default start, so that the same seed gives the same bytes.
     public static let defaultStart = Timestamp(milliseconds: 1_767_225_600_000)
 
+    /// A request; by default four pumps at 1 Hz, 24 h of training data and 6 h of test data.
     public init(profile: EmulatorProfile = .default, scenario: Scenario? = .default, deviceCount: Int? = nil, rate: Double = 1,
                 seed: UInt64 = 42, start: Timestamp = DatasetRequest.defaultStart, trainingSeconds: Double = 86_400,
                 testSeconds: Double = 21_600, outputDirectory: URL, writeReport: Bool = true) {
@@ -38,10 +46,12 @@ public struct DatasetRequest: Sendable {
 
 /// What was written.
 public struct DatasetSummary: Sendable {
+    /// The files written (`reportFile` is nil without a report).
     public var trainingFile: URL
     public var testFile: URL
     public var truthFile: URL
     public var reportFile: URL?
+    /// Rows written (readings a dropout swallowed leave no row).
     public var trainingRows: Int
     public var testRows: Int
     /// Test rows labelled anomalous.
@@ -56,6 +66,7 @@ public struct DatasetSummary: Sendable {
 /// missing value), and in the test file `anomaly` (0/1) and `kind` (empty, or `spike`, or
 /// `spike+drift` when anomalies overlap). A dropout of every sensor leaves no row at all.
 public enum DatasetGenerator {
+    /// The names of the files in the output directory.
     public static let trainingFileName = "train.csv"
     public static let testFileName = "test.csv"
     public static let truthFileName = "truth.jsonl"

@@ -6,8 +6,10 @@ public final class GroundTruthLog {
     /// Write each record through to the file at once (for a live run that may be killed), or only
     /// when the buffer fills (for an offline data set).
     private let writeThrough: Bool
+    /// Records written so far.
     public private(set) var count = 0
 
+    /// The log file.
     public var path: String { writer.path }
 
     /// Creates or truncates the log file.
@@ -16,11 +18,13 @@ public final class GroundTruthLog {
         self.writeThrough = writeThrough
     }
 
+    /// Appends one record as a JSON line.
     public func append(_ record: GroundTruthRecord) throws(ConfigurationError) {
         try writer.writeLine(GroundTruthEncoding.encode(record))
         count += 1
         if writeThrough { try writer.flush() }
     }
 
+    /// Writes out what is buffered and closes the file.
     public func close() throws(ConfigurationError) { try writer.close() }
 }

@@ -14,6 +14,7 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
     /// What is wrong and, where it helps, what would be right.
     public var problem: String
 
+    /// An error about `key` (in `file`, when there is one).
     public init(file: String? = nil, key: String, problem: String) {
         self.file = file
         self.key = key

@@ -9,6 +9,7 @@ public struct EmulatorProfile: Sendable, Hashable, Codable {
     public struct Device: Sendable, Hashable, Codable {
         /// The device id: one MQTT topic level, so no `/`, `+`, `#` or control characters.
         public var id: String
+        /// A device with this id.
         public init(id: String) { self.id = id }
 
         enum CodingKeys: String, CodingKey, CaseIterable { case id }
@@ -18,7 +19,9 @@ public struct EmulatorProfile: Sendable, Hashable, Codable {
         }
     }
 
+    /// The sensors every device has, in order.
     public var sensors: [SensorSpec]
+    /// The listed devices.
     public var devices: [Device]
     /// Ids for devices beyond the listed ones (`--devices 6` with four listed adds `pump-05`, `pump-06`).
     public var devicePrefix: String
@@ -26,8 +29,10 @@ public struct EmulatorProfile: Sendable, Hashable, Codable {
     public var levelVariation: Double
     /// How far one device's noise, wander and lag may differ from the profile's, as a fraction (0.3 = ±30 %).
     public var dynamicsVariation: Double
+    /// The operating cycle that drives the load.
     public var operation: OperationSpec
 
+    /// A profile; see `EmulatorProfile.default` for the built-in one.
     public init(sensors: [SensorSpec], devices: [Device], devicePrefix: String = "pump-", levelVariation: Double = 0.05,
                 dynamicsVariation: Double = 0.3, operation: OperationSpec = OperationSpec()) {
         self.sensors = sensors

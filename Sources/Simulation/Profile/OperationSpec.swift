@@ -23,6 +23,7 @@ public struct OperationSpec: Sendable, Hashable, Codable {
     /// Fast process variability: σ of the load, relative to the load (so an idle device is quiet).
     public var loadNoise: Double
 
+    /// The default cycle (also `config/emulator-profile.json`'s `operation`).
     public init(initialIdleSeconds: ClosedRange<Double> = 0...120, startupSeconds: ClosedRange<Double> = 90...240,
                 steadySeconds: ClosedRange<Double> = 600...2400, rampSeconds: ClosedRange<Double> = 60...300,
                 idleSeconds: ClosedRange<Double> = 300...1200, loadLevels: ClosedRange<Double> = 0.5...0.95,

@@ -21,7 +21,9 @@ public struct SensorSpec: Sendable, Hashable, Codable {
 
     /// The sensor's name: the key in telemetry `values` and the CSV column header.
     public var name: String
+    /// The unit, for people (report axes).
     public var unit: String
+    /// The built-in model whose defaults this sensor started from.
     public var model: Model
     /// The range a healthy device stays within at any load, noise included. Anomaly magnitudes are
     /// fractions of its width (the span).
@@ -45,6 +47,7 @@ public struct SensorSpec: Sendable, Hashable, Codable {
     /// is never negative, whatever an anomaly does).
     public var limits: ClosedRange<Double>?
 
+    /// A sensor; `preset(_:name:)` gives the built-in ones.
     public init(name: String, unit: String, model: Model, normal: ClosedRange<Double>, idle: Double, full: Double,
                 curve: Double = 1, lagSeconds: Double = 0, noise: Double, relativeNoise: Double = 0, wander: Double = 0,
                 wanderSeconds: Double = 600, resolution: Double = 0, limits: ClosedRange<Double>? = nil) {

@@ -37,6 +37,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     @inlinable
     static func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = Self.rotate(s1 &* 5, 7) &* 9
         let t = s1 << 17

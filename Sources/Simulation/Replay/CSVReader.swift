@@ -9,6 +9,7 @@ import Darwin
 /// `\r\n` line ends, an optional UTF-8 byte-order mark, and any one-byte separator. One reader
 /// belongs to one task (it is not `Sendable`).
 public final class CSVReader {
+    /// The file being read.
     public let path: String
     /// The separator in use: given, or detected from the header line.
     public private(set) var separator: UInt8

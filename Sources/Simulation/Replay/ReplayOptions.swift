@@ -8,6 +8,7 @@ public struct ReplayOptions: Sendable {
     public var separator: UInt8?
     /// The timestamp column; nil picks the first of `knownTimestampColumns` present.
     public var timestampColumn: String?
+    /// How the timestamps are written.
     public var timestampFormat: TimestampFormat
     /// The zone of local-naive date-times (`2020-03-09 10:14:33`).
     public var timeZone: TimeZone
@@ -22,9 +23,12 @@ public struct ReplayOptions: Sendable {
     /// `knownLabelColumns` that the file has, [] for none.
     public var labelColumns: [String]?
 
+    /// Column names taken as the timestamp when none is given, in this order of preference.
     public static let knownTimestampColumns = ["timestamp", "ts", "time", "datetime", "date", "time_stamp"]
+    /// Column names taken as labels when none are given.
     public static let knownLabelColumns = ["anomaly", "changepoint", "label", "labels", "is_anomaly", "attack"]
 
+    /// Options; every default fits a SKAB file.
     public init(separator: UInt8? = nil, timestampColumn: String? = nil, timestampFormat: TimestampFormat = .auto,
                 timeZone: TimeZone = .current, deviceColumn: String? = nil, device: String? = nil,
                 valueColumns: [String]? = nil, labelColumns: [String]? = nil) {

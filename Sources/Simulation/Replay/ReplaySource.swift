@@ -5,6 +5,7 @@ import Telemetry
 public struct ReplayRecord: Sendable {
     /// Position of `device` in `ReplaySource.devices`.
     public var deviceIndex: Int
+    /// The device id.
     public var device: String
     /// Epoch milliseconds.
     public var timestamp: Int64
@@ -26,9 +27,13 @@ public struct ReplayRecord: Sendable {
 /// last labelled row, so `start.seq...end.seq` are exactly the labelled rows. One source belongs to
 /// one task (it is not `Sendable`).
 public final class ReplaySource {
+    /// The file being replayed.
     public let path: String
+    /// The columns in use, resolved from the options and the header.
     public let timestampColumn: String
+    /// Published as sensor values, under these names, in this order.
     public let valueColumns: [String]
+    /// Published as ground truth, with these names as kinds.
     public let labelColumns: [String]
     /// Devices in order of first appearance.
     public private(set) var devices: [String] = []

@@ -15,11 +15,14 @@ public enum TimestampFormat: String, Sendable, Hashable, CaseIterable {
 /// Turns timestamp cells into epoch milliseconds, fast: date-times are parsed by hand, and the
 /// time-zone offset is looked up once per hour of data, not once per row.
 public struct TimestampParser: Sendable {
+    /// The format in use (`auto` becomes the detected one after the first value).
     public private(set) var format: TimestampFormat
+    /// The zone of local-naive date-times.
     public let timeZone: TimeZone
     private var cachedHour: Int64 = .min
     private var cachedOffset: Int64 = 0
 
+    /// A parser for `format`, reading local-naive date-times in `timeZone`.
     public init(format: TimestampFormat, timeZone: TimeZone) {
         self.format = format
         self.timeZone = timeZone
