@@ -78,6 +78,19 @@ struct DatasetTests {
         }
     }
 
+    @Test("the random schedule can be limited to some sensors")
+    func randomSensors() throws {
+        let scenario = Scenario(random: RandomAnomalies(sensors: ["pressure"]))
+        let run = try SimulationRun.collect(.init(scenario: scenario, deviceCount: 4, rate: 1, seed: 42, origin: SimulationRun.origin), ticks: 6 * 3600)
+        #expect(run.windows.count > 20)
+        for window in run.windows {
+            #expect(window.sensors == ["pressure"] || (window.kind == "dropout" && window.sensors.count == 4), "\(window)")
+        }
+        let unknown = Scenario(random: RandomAnomalies(sensors: ["rpm"]))
+        let error = #expect(throws: ConfigurationError.self) { try Emulation(.init(scenario: unknown, origin: SimulationRun.origin)) }
+        #expect(error?.key == "random.sensors[0]")
+    }
+
     @Test("the report is one self-contained HTML page with a chart per device and sensor and every anomaly shaded")
     func report() throws {
         let directory = try Paths.temporaryDirectory()

@@ -6,6 +6,8 @@
 struct AnomalyPlanner: Sendable {
     private let rate: Double
     private let chooser: SensorChooser
+    /// The same, limited to the sensors the random schedule may touch.
+    private let randomChooser: SensorChooser
     private let random: RandomAnomalies?
     private var scheduleRandom: SeededRandom
     private var choiceRandom: SeededRandom
@@ -22,6 +24,7 @@ struct AnomalyPlanner: Sendable {
     init(scenario: Scenario?, device: Int, deviceID: String, sensors: [SensorSpec], seed: UInt64, rate: Double, offsetSeconds: Double) {
         self.rate = rate
         chooser = SensorChooser(sensors: sensors)
+        randomChooser = SensorChooser(sensors: sensors, eligible: scenario?.random?.sensors)
         random = scenario?.random
         scheduleRandom = SeededRandom(seed: seed, .schedule(device: device))
         choiceRandom = SeededRandom(seed: seed, .scriptedChoices(device: device))
@@ -75,7 +78,7 @@ struct AnomalyPlanner: Sendable {
     /// The next random anomaly after `earliest`, moved past any scripted anomaly it would touch.
     private mutating func drawRandom() -> PlannedAnomaly? {
         guard let random else { return nil }
-        let kinds = AnomalyKind.allCases.filter { (random.kinds[$0] ?? 0) > 0 && chooser.supports($0) }
+        let kinds = AnomalyKind.allCases.filter { (random.kinds[$0] ?? 0) > 0 && randomChooser.supports($0) }
         guard !kinds.isEmpty else { return nil }
         let total = kinds.reduce(0) { $0 + random.kinds[$1]! }
         var pick = scheduleRandom.uniform() * total
@@ -92,7 +95,7 @@ struct AnomalyPlanner: Sendable {
         var magnitude = random.magnitude(of: kind) * scheduleRandom.uniform(0.8...1.2)
         if kind.hasRandomSign, scheduleRandom.uniform() < 0.5 { magnitude = -magnitude }
         let period = AnomalyKind.defaultPeriodSeconds * scheduleRandom.uniform(0.7...1.5)
-        let sensors = chooser.choose(for: kind, random: &scheduleRandom)
+        let sensors = randomChooser.choose(for: kind, random: &scheduleRandom)
         var planned = PlannedAnomaly(kind: kind, sensors: sensors, at: 0, duration: duration, magnitude: magnitude,
                                      periodSeconds: period, rate: rate)
         planned.startStep = earliest + Int((wait * rate).rounded())
@@ -111,35 +114,40 @@ struct AnomalyPlanner: Sendable {
 
 /// Picks the sensors an anomaly affects when nobody named them.
 struct SensorChooser: Sendable {
+    /// Every sensor of the device (a whole-message dropout takes them all).
     let count: Int
-    /// The preferred pair for a correlation break: current, then temperature, when the profile has both.
+    /// The sensors that may be picked.
+    let eligible: [Int]
+    /// The preferred pair for a correlation break: current, then temperature, when both are eligible.
     let correlationPair: [Int]?
 
-    init(sensors: [SensorSpec]) {
+    init(sensors: [SensorSpec], eligible names: [String]? = nil) {
         count = sensors.count
-        if let current = sensors.firstIndex(where: { $0.model == .current }),
-           let temperature = sensors.firstIndex(where: { $0.model == .temperature }) {
+        let eligible = names.map { names in sensors.indices.filter { names.contains(sensors[$0].name) } } ?? Array(sensors.indices)
+        self.eligible = eligible
+        if let current = eligible.first(where: { sensors[$0].model == .current }),
+           let temperature = eligible.first(where: { sensors[$0].model == .temperature }) {
             correlationPair = [current, temperature]
         } else {
             correlationPair = nil
         }
     }
 
-    func supports(_ kind: AnomalyKind) -> Bool { kind != .correlationBreak || count >= 2 }
+    func supports(_ kind: AnomalyKind) -> Bool { !eligible.isEmpty && (kind != .correlationBreak || eligible.count >= 2) }
 
     func choose(for kind: AnomalyKind, random: inout SeededRandom) -> [Int] {
         switch kind {
         case .correlationBreak:
             if let correlationPair { return correlationPair }
-            guard count >= 2 else { return [0] }
-            let first = random.index(below: count)
-            let second = (first + 1 + random.index(below: count - 1)) % count
-            return [first, second]
+            guard eligible.count >= 2 else { return [eligible[0]] }
+            let first = random.index(below: eligible.count)
+            let second = (first + 1 + random.index(below: eligible.count - 1)) % eligible.count
+            return [eligible[first], eligible[second]]
         case .dropout:
             // Half of all dropouts lose the whole message (a gap in seq), half a single sensor (null).
-            return random.uniform() < 0.5 ? Array(0..<count) : [random.index(below: count)]
+            return random.uniform() < 0.5 ? Array(0..<count) : [eligible[random.index(below: eligible.count)]]
         default:
-            return [random.index(below: count)]
+            return [eligible[random.index(below: eligible.count)]]
         }
     }
 }

@@ -40,7 +40,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
     /// Checks numbers and, when given, that every named device and sensor exists.
     public func validate(sensors: [String]?, devices: [String]?) throws(ConfigurationError) {
-        if let random { try random.validate(prefix: "random") }
+        if let random { try random.validate(prefix: "random", sensors: sensors) }
         for (index, anomaly) in anomalies.enumerated() {
             try anomaly.validate(key: "anomalies[\(index)]", sensors: sensors, devices: devices)
         }
@@ -64,11 +64,15 @@ public struct RandomAnomalies: Sendable, Hashable, Codable {
     public var durations: [AnomalyKind: ClosedRange<Double>]
     /// Magnitudes per kind (fractions of the span), replacing `AnomalyKind.defaultMagnitude`.
     public var magnitudes: [AnomalyKind: Double]
+    /// The sensors random anomalies may affect; nil for all. (A dropout of the whole message still
+    /// takes every sensor.)
+    public var sensors: [String]?
 
     /// The default schedule: every kind with the same weight, about one anomaly per device every 10–15 minutes.
     public init(meanIntervalSeconds: Double = 600, minimumGapSeconds: Double = 120, warmUpSeconds: Double = 300,
                 kinds: [AnomalyKind: Double] = Dictionary(uniqueKeysWithValues: AnomalyKind.allCases.map { ($0, 1) }),
-                magnitudeScale: Double = 1, durations: [AnomalyKind: ClosedRange<Double>] = [:], magnitudes: [AnomalyKind: Double] = [:]) {
+                magnitudeScale: Double = 1, durations: [AnomalyKind: ClosedRange<Double>] = [:], magnitudes: [AnomalyKind: Double] = [:],
+                sensors: [String]? = nil) {
         self.meanIntervalSeconds = meanIntervalSeconds
         self.minimumGapSeconds = minimumGapSeconds
         self.warmUpSeconds = warmUpSeconds
@@ -76,10 +80,11 @@ public struct RandomAnomalies: Sendable, Hashable, Codable {
         self.magnitudeScale = magnitudeScale
         self.durations = durations
         self.magnitudes = magnitudes
+        self.sensors = sensors
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case meanIntervalSeconds, minimumGapSeconds, warmUpSeconds, kinds, magnitudeScale, durations, magnitudes
+        case meanIntervalSeconds, minimumGapSeconds, warmUpSeconds, kinds, magnitudeScale, durations, magnitudes, sensors
     }
 
     public init(from decoder: any Decoder) throws {
@@ -93,12 +98,21 @@ public struct RandomAnomalies: Sendable, Hashable, Codable {
         magnitudeScale = try c.decodeIfPresent(Double.self, forKey: .magnitudeScale) ?? d.magnitudeScale
         durations = try c.decodeIfPresent([AnomalyKind: ClosedRange<Double>].self, forKey: .durations) ?? [:]
         magnitudes = try c.decodeIfPresent([AnomalyKind: Double].self, forKey: .magnitudes) ?? [:]
+        sensors = try c.decodeIfPresent([String].self, forKey: .sensors)
     }
 
     func duration(of kind: AnomalyKind) -> ClosedRange<Double> { durations[kind] ?? kind.defaultDuration }
     func magnitude(of kind: AnomalyKind) -> Double { (magnitudes[kind] ?? kind.defaultMagnitude) * magnitudeScale }
 
-    func validate(prefix: String) throws(ConfigurationError) {
+    func validate(prefix: String, sensors knownSensors: [String]?) throws(ConfigurationError) {
+        if let sensors {
+            guard !sensors.isEmpty else { throw ConfigurationError(key: "\(prefix).sensors", problem: "must name at least one sensor, or be left out") }
+            if let knownSensors {
+                for (index, sensor) in sensors.enumerated() where !knownSensors.contains(sensor) {
+                    throw ConfigurationError(key: "\(prefix).sensors[\(index)]", problem: "\(sensor.debugDescription) is not a sensor of the profile (\(knownSensors.joined(separator: ", ")))")
+                }
+            }
+        }
         guard minimumGapSeconds >= 0, minimumGapSeconds.isFinite else {
             throw ConfigurationError(key: "\(prefix).minimumGapSeconds", problem: "must be 0 or more seconds")
         }
