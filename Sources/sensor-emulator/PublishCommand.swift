@@ -70,14 +70,15 @@ struct PublishCommand: AsyncParsableCommand {
             .render(emulationState.deviceIDs)
         let truthTopics = try TopicOption(sending.truthTopic, option: "--truth-topic", placeholder: "device").render(emulationState.deviceIDs)
         let controlTopicName = try TopicOption(controlTopic, option: "--control-topic", placeholder: "emulator").render(emulatorId)
+        let client = try await broker.connect()
+        // Created only once connected, so a run that cannot reach the broker leaves no empty log behind.
         let log: GroundTruthLog?
         do {
             log = noTruthLog ? nil : try GroundTruthLog(path: truthLog, writeThrough: true)
         } catch {
+            await client.shutdown()
             throw EmulatorError(error.description)
         }
-
-        let client = try await broker.connect()
         let sink = MessageSink(client: client, qos: MQTTQoS(rawValue: Int32(sending.qos)) ?? .atMostOnce, retain: sending.retain, stop: stop)
         let inbox = control ? try await ControlInbox.subscribe(client: client, topic: controlTopicName) : nil
         let pace = sending.asFastAsPossible ? "as fast as possible" : sending.speedup == 1 ? "in real time" : "\(sending.speedup)× real time"
