@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help deps build test test-unit test-tsan bench bench-mqtt bench-forest clean
+.PHONY: help deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -23,10 +23,15 @@ test-unit: deps ## every test, without the ThreadSanitizer pass
 test-tsan: deps ## the MQTT tests under ThreadSanitizer (own build folder, so the normal build stays warm)
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter MQTTTests
 
-bench: bench-mqtt bench-forest ## every benchmark (release builds)
+bench: bench-mqtt bench-forest bench-emulator ## every benchmark (release builds)
 
 bench-mqtt: deps ## MQTT client throughput next to the mosquitto_pub/mosquitto_sub ceiling
 	$(SWIFT) run -c release bench-mqtt
+
+bench-emulator: deps ## sensor-emulator publish next to the mosquitto_pub/mosquitto_sub ceiling, and generate speed
+	$(SWIFT) build -c release --product sensor-emulator
+	$(SWIFT) build -c release --product bench-emulator
+	.build/release/bench-emulator
 
 bench-forest: ## Isolation Forest scoring and training speed (next to scikit-learn when installed)
 	$(SWIFT) run -c release bench-forest

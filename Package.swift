@@ -40,9 +40,21 @@ let package = Package(
         .target(name: "IsolationForest", swiftSettings: swiftSettings),
         .target(name: "Detection", dependencies: ["IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
         .target(name: "Evaluation", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
+        // Signal models, anomaly injection, ground truth, CSV and reports: pure, tested without a broker.
+        .target(name: "Simulation", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .target(
             name: "Agent",
             dependencies: ["MQTT", "Detection", "IsolationForest", "Telemetry", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "sensor-emulator",
+            dependencies: [
+                "Simulation", "Telemetry", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -67,6 +79,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "bench-emulator",
+            dependencies: ["Simulation", "Telemetry", "MQTT", "MQTTTesting"],
+            path: "Benchmarks/bench-emulator",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "bench-forest",
             dependencies: ["IsolationForest"],
             path: "Benchmarks/bench-forest",
@@ -82,6 +100,13 @@ let package = Package(
         ),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Telemetry"], swiftSettings: swiftSettings),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "IsolationForest", "Telemetry"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SimulationTests",
+            // sensor-emulator is listed so that it is built before the tests that run it end to end.
+            dependencies: ["Simulation", "Telemetry", "MQTT", "MQTTTesting", "sensor-emulator"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IsolationForestTests",
             dependencies: ["IsolationForest"],
