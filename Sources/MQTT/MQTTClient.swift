@@ -115,11 +115,16 @@ public final class MQTTClient: Sendable {
     }
 
     /// Hands a message to libmosquitto and returns at once: the fast path for telemetry.
+    ///
+    /// At QoS 1 and 2 a message published while disconnected is not an error: libmosquitto keeps it (in
+    /// memory, without limit) and sends it after the reconnect. At QoS 0 it is lost, and this throws.
     /// - Throws: `MQTTError` (`.notConnected` for QoS 0 while disconnected, `.payloadTooLarge`, …).
     public func publishWithoutWaiting(_ topic: String, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false) throws(MQTTError) {
+        var mid: Int32 = 0
         let rc = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(core.handle, nil, topic, Int32(bytes.count), bytes.baseAddress, qos.rawValue, retain)
+            mosquitto_publish(core.handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, qos.rawValue, retain)
         }
+        if rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && qos != .atMostOnce && mid != 0 { return }  // queued for the reconnect
         try check(rc, "mosquitto_publish(\(topic))")
     }
 

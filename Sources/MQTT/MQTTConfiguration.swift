@@ -72,7 +72,8 @@ public struct MQTTConfiguration: Sendable, Hashable {
     public var tls: TLS?
     public var will: Will?
     public var protocolVersion: ProtocolVersion
-    /// Reconnect backoff: first delay, doubling up to the maximum (seconds).
+    /// Reconnect backoff in seconds: the first delay, growing with each failed attempt (libmosquitto's
+    /// exponential backoff) up to the maximum.
     public var reconnectDelay: ClosedRange<Int>
     /// How long `connect()` waits for the first CONNACK (seconds).
     public var connectTimeout: Double

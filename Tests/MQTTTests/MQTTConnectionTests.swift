@@ -156,6 +156,8 @@ struct MQTTConnectionTests {
             try await subscriber.subscribe(topic, qos: .atLeastOnce)
             let publisher = try await connectedClient(broker) { $0.reconnectDelay = 1...1 }
             broker.stop()
+            // SIGTERM, not SIGKILL: the broker saved the durable session.
+            #expect(FileManager.default.fileExists(atPath: broker.directory.appendingPathComponent("mosquitto.db").path))
             _ = try await waitForEvent(publisher, "publisher disconnect") { if case .disconnected = $0 { true } else { false } }
             let pending = Task { try await publisher.publish(topic, payload: Array("queued".utf8), qos: .atLeastOnce) }
             try await broker.restart()
@@ -252,5 +254,27 @@ final class LogRecorder: LogHandler, Sendable {
     }
     func log(event: LogEvent) {
         storage.withLock { $0.append("\(event.message)") }
+    }
+}
+
+@Suite("MQTT publishing while disconnected", .timeLimit(.minutes(1)))
+struct MQTTOfflinePublishTests {
+    @Test("publishWithoutWaiting at QoS 1 during an outage queues the message for the reconnect; QoS 0 says not connected")
+    func queuedWhileDisconnected() async throws {
+        try await MosquittoBroker.with(.init(persistence: true)) { broker in
+            let topic = unique("offline")
+            let subscriber = try await connectedClient(broker, id: unique("durable")) { $0.cleanSession = false; $0.reconnectDelay = 1...1 }
+            try await subscriber.subscribe(topic, qos: .atLeastOnce)
+            let publisher = try await connectedClient(broker) { $0.reconnectDelay = 1...1 }
+            broker.stop()
+            _ = try await waitForEvent(publisher, "publisher disconnect") { if case .disconnected = $0 { true } else { false } }
+            try publisher.publishWithoutWaiting(topic, payload: Array("kept".utf8), qos: .atLeastOnce)
+            let error = #expect(throws: MQTTError.self) { try publisher.publishWithoutWaiting(topic, payload: Array("lost".utf8)) }
+            #expect(error?.code == .notConnected)
+            try await broker.restart()
+            #expect(try await receive(1, from: subscriber, within: 20).first?.payloadString == "kept")
+            await publisher.shutdown()
+            await subscriber.shutdown()
+        }
     }
 }
