@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "anomaly-agent",
             dependencies: [
-                "Agent", "Evaluation", "MQTT", "Telemetry",
+                "Agent", "Detection", "Evaluation", "IsolationForest", "MQTT", "Simulation", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

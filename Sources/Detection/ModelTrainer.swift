@@ -21,10 +21,11 @@ public struct ModelTrainer: Sendable {
         self.standardize = standardize
     }
 
+    /// The training rows: each device's readings through the agent's feature code, warm-up rows and rows
+    /// with a missing feature left out; and the specification with the sensor envelope learned.
     /// - Parameter readings: per device, its readings in time order, each with one value per sensor
     ///   (NaN for missing).
-    /// - Throws: `DetectionError` when no complete feature row remains, or training fails.
-    public func train(readings: [String: [[Double]]], date: String? = nil) throws(DetectionError) -> AnomalyModel {
+    public func featureRows(readings: [String: [[Double]]]) throws(DetectionError) -> (FeatureMatrix, FeatureSpec) {
         var spec = FeatureSpec(sensors: sensors, derived: derived, window: window)
         try spec.validate()
         var rows: [Double] = []
@@ -47,7 +48,18 @@ public struct ModelTrainer: Sendable {
             throw DetectionError("only \(rowCount) complete feature rows to train on (need at least 2; a device must send more than \(spec.warmUpMessages) readings)")
         }
         spec.envelope = sensors.indices.map { SensorEnvelope(sensor: sensors[$0], values: rawColumns[$0]) }
-        let matrix = FeatureMatrix(rowCount: rowCount, columnCount: spec.featureCount, values: rows)
+        return (FeatureMatrix(rowCount: rowCount, columnCount: spec.featureCount, values: rows), spec)
+    }
+
+    /// Trains on `readings` (see `featureRows(readings:)`).
+    /// - Throws: `DetectionError` when no complete feature row remains, or training fails.
+    public func train(readings: [String: [[Double]]], date: String? = nil) throws(DetectionError) -> AnomalyModel {
+        let (matrix, spec) = try featureRows(readings: readings)
+        return try train(matrix: matrix, spec: spec, date: date)
+    }
+
+    /// Trains on feature rows made by `featureRows(readings:)`.
+    public func train(matrix: FeatureMatrix, spec: FeatureSpec, date: String? = nil) throws(DetectionError) -> AnomalyModel {
         do {
             return try AnomalyModel.train(data: matrix, featureNames: spec.featureNames, configuration: forest,
                                           standardize: standardize, featureSpec: spec.jsonValue, date: date)

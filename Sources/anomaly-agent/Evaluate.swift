@@ -1,7 +1,9 @@
 import Agent
 import ArgumentParser
 import Evaluation
+import Detection
 import Foundation
+import IsolationForest
 import MQTT
 import Telemetry
 
@@ -9,10 +11,28 @@ struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure detection quality against ground truth.",
         discussion: """
-            --live subscribes to the anomaly and truth topics of a running agent and emulator and, after --duration \
-            (or Ctrl-C), prints event-wise recall, precision, false events per device-hour and detection delay, \
-            per anomaly kind. Example: anomaly-agent evaluate --live --duration 5m --broker-port 1883
+            Offline: --data test.csv --model model.json runs the agent's pipeline over a labelled CSV and prints \
+            point-wise precision, recall, F1, FAR and MAR (SKAB's definitions) and event-wise recall, precision, false \
+            events per device-hour and detection delay, per anomaly kind when --truth names kinds. \
+            Live: --live subscribes to the anomaly and truth topics of a running agent and emulator and, after \
+            --duration, prints the same event-wise figures. Example: anomaly-agent evaluate --live --duration 5m
             """)
+
+    @Option(help: "Offline: a labelled telemetry CSV (the emulator's test.csv, or any CSV with a 0/1 label column).")
+    var data: String?
+
+    @Option(help: "Offline: the model file.")
+    var model = "model.json"
+
+    @Option(help: "Offline: the ground-truth log (JSON Lines); without it, runs of the label column are the true anomalies.")
+    var truth: String?
+
+    @Option(help: "Offline: the 0/1 label column.")
+    var labelColumn = "anomaly"
+
+    @Option(help: "Offline: an agent configuration file whose detection settings (event policy, envelope) to use.")
+    var config: String?
+
 
     @Flag(help: "Evaluate live, from the anomaly and truth topics.")
     var live = false
@@ -33,11 +53,23 @@ struct Evaluate: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard live else { throw ValidationError("give --live (offline evaluation of CSV files: see 'anomaly-agent evaluate --help')") }
+        guard live != (data != nil) else { throw ValidationError("give either --data (offline) or --live") }
         guard DurationParser.seconds(duration) != nil else { throw ValidationError("--duration \(duration) is not a duration such as 90s or 5m") }
     }
 
     func run() async throws {
+        if let data {
+            let table = try TelemetryTable(path: data, sensors: nil, labelColumn: labelColumn)
+            let anomalyModel = try AnomalyModel(contentsOfFile: model)
+            let detection = try config.map { try AgentConfiguration.load(file: $0).detection } ?? DetectorConfiguration()
+            let evaluation = try OfflineEvaluation(table: table, model: anomalyModel, detection: detection,
+                                                   truth: try truth.map(OfflineEvaluation.readTruth))
+            let metrics = evaluation.episodes.metrics(tolerance: Int64(tolerance * 1000))
+            let points = evaluation.points.count > 0 ? evaluation.points : nil
+            print(json ? EvaluationReport.json(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points)
+                       : EvaluationReport.table(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points))
+            return
+        }
         let seconds = DurationParser.seconds(duration)!
         var configuration = MQTTConfiguration(host: brokerHost, port: brokerPort, clientID: "edge-anomaly-evaluate-\(getpid())")
         configuration.delivery = .stream(capacity: 100_000)

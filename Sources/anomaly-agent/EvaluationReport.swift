@@ -19,7 +19,8 @@ enum EvaluationReport {
         if !events.byKind.isEmpty {
             lines.append("  per kind             total  found   recall   mean delay")
             for kind in events.byKind {
-                lines.append(String(format: "    %-18@ %5d  %5d  %@   %@", kind.kind as NSString, kind.total, kind.detected,
+                let name = kind.kind.padding(toLength: max(18, kind.kind.count), withPad: " ", startingAt: 0)
+                lines.append(String(format: "    %@ %5d  %5d  %@   %@", name, kind.total, kind.detected,
                                     percent(kind.recall), seconds(kind.meanDelayMilliseconds)))
             }
         }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Detection
+import Foundation
+import IsolationForest
+
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model file from normal telemetry in a CSV file.",
+        discussion: """
+            Each device's rows go through the same feature code the agent runs, so the model sees in training what it \
+            will see live. Example, with the emulator's data: \
+            sensor-emulator generate --output-dir data && anomaly-agent train --data data/train.csv --output model.json
+            """)
+
+    @Option(help: "Normal telemetry: a CSV with a timestamp column, optionally device and seq, and one column per sensor.")
+    var data: String
+
+    @Option(help: "The model file to write.")
+    var output = "model.json"
+
+    @Option(help: "Sensor columns to use, comma-separated (default: every column but time, device, seq and labels).")
+    var sensors: String?
+
+    @Option(help: "Derived features per sensor over a rolling window, comma-separated: mean, std, diff, dev.")
+    var derived: String = ""
+
+    @Option(help: "Rolling window length in messages (with --derived).")
+    var window = 10
+
+    @Option(help: "Number of trees.")
+    var trees = 100
+
+    @Option(help: "Samples per tree: auto (min(256, rows)), a count, or a fraction such as 0.5.")
+    var maxSamples = "auto"
+
+    @Option(help: "Seed: the same data and seed give the same model.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threshold: auto (scikit-learn's 0.5) or the fraction of training rows above it, e.g. 0.002.")
+    var contamination = "0.002"
+
+    @Flag(help: "Standardise features before the forest.")
+    var standardize = false
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let derivedKinds = try derived.split(separator: ",").map { name -> FeatureSpec.Derived in
+            guard let kind = FeatureSpec.Derived(rawValue: String(name)) else { throw ValidationError("--derived: \(name) is not one of mean, std, diff, dev") }
+            return kind
+        }
+        let samples: IsolationForest.Configuration.MaxSamples
+        if maxSamples == "auto" { samples = .auto } else if let count = Int(maxSamples) { samples = .count(count) }
+        else if let fraction = Double(maxSamples), fraction > 0, fraction <= 1 { samples = .fraction(fraction) }
+        else { throw ValidationError("--max-samples must be auto, a count or a fraction, not \(maxSamples)") }
+        let contaminationSetting: IsolationForest.Configuration.Contamination
+        if contamination == "auto" { contaminationSetting = .auto }
+        else if let fraction = Double(contamination), fraction > 0, fraction <= 0.5 { contaminationSetting = .fraction(fraction) }
+        else { throw ValidationError("--contamination must be auto or a fraction in (0, 0.5], not \(contamination)") }
+
+        progress("reading \(data) …")
+        let table = try TelemetryTable(path: data, sensors: sensors?.split(separator: ",").map(String.init), labelColumn: nil)
+        progress("\(table.rows.count) rows, \(Set(table.rows.map(\.device)).count) devices, sensors \(table.sensors.joined(separator: ", "))")
+        let trainer = ModelTrainer(sensors: table.sensors, derived: derivedKinds, window: derivedKinds.isEmpty ? 1 : window,
+                                   forest: IsolationForest.Configuration(treeCount: trees, maxSamples: samples, contamination: contaminationSetting, seed: seed),
+                                   standardize: standardize)
+        let (matrix, spec) = try trainer.featureRows(readings: table.readingsByDevice)
+        progress("training \(trees) trees on \(matrix.rowCount) feature rows of \(matrix.columnCount) features …")
+        let model = try trainer.train(matrix: matrix, spec: spec)
+        try model.write(toFile: output)
+        let scores = model.anomalyScores(matrix).sorted()
+        func quantile(_ q: Double) -> String { String(format: "%.4f", scores[min(scores.count - 1, Int(q * Double(scores.count)))]) }
+        let elapsed = ContinuousClock.now - started
+        print("""
+            wrote \(output)
+              model        \(model.id)
+              rows         \(table.rows.count) read, \(matrix.rowCount) feature rows (warm-up rows and rows with a missing value left out)
+              features     \(model.featureNames.joined(separator: ", "))
+              threshold    \(String(format: "%.4f", model.threshold)) (\(model.decision.method)\(contamination == "auto" ? "" : " \(contamination)"))
+              scores       min \(quantile(0)), p50 \(quantile(0.5)), p90 \(quantile(0.9)), p99 \(quantile(0.99)), p99.9 \(quantile(0.999)), max \(String(format: "%.4f", scores.last!))
+              envelope     \(spec.envelope!.map { "\($0.sensor) \(String(format: "%.4g", $0.min))…\(String(format: "%.4g", $0.max))" }.joined(separator: ", "))
+              took         \(String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s
+            """)
+    }
+
+    func progress(_ text: String) { FileHandle.standardError.write(Data("train: \(text)\n".utf8)) }
+}
