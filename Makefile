@@ -2,10 +2,16 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator clean
+.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+demo: ## install what is missing, build, and run broker + agent + emulator until Ctrl-C
+	@deploy/scripts/demo.sh
+
+demo-check: ## the demo for 60 s, failing unless alerts arrived (CI)
+	@deploy/scripts/demo.sh --duration 60 --check
 
 deps: ## install the Debian packages that are missing (mosquitto, libmosquitto-dev, openssl, …)
 	@deploy/scripts/install-deps.sh
