@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator clean
+.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -29,10 +29,15 @@ test-unit: deps ## every test, without the ThreadSanitizer pass
 test-tsan: deps ## the MQTT tests under ThreadSanitizer (own build folder, so the normal build stays warm)
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter MQTTTests
 
-bench: bench-mqtt bench-forest bench-emulator ## every benchmark (release builds)
+bench: bench-mqtt bench-forest bench-emulator bench-agent ## every benchmark (release builds)
 
 bench-mqtt: deps ## MQTT client throughput next to the mosquitto_pub/mosquitto_sub ceiling
 	$(SWIFT) run -c release bench-mqtt
+
+bench-agent: deps ## agent throughput vs the broker ceiling, latency at 10k msg/s, start-up, memory with 1000 devices
+	$(SWIFT) build -c release --product anomaly-agent
+	$(SWIFT) build -c release --product bench-agent
+	.build/release/bench-agent $(BENCH_AGENT_ARGS)
 
 bench-emulator: deps ## sensor-emulator publish next to the mosquitto_pub/mosquitto_sub ceiling, and generate speed
 	$(SWIFT) build -c release --product sensor-emulator
