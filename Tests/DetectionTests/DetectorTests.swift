@@ -154,3 +154,13 @@ struct DetectorTests {
         #expect(reloaded.id == model.id)
     }
 }
+
+@Suite("Reject reasons")
+struct RejectReasonTests {
+    @Test("Every parser reason has a reject reason with the same name")
+    func parserReasons() {
+        for reason in TelemetryParseError.Reason.allCases {
+            #expect(RejectReason(rawValue: reason.rawValue) != nil, "\(reason)")
+        }
+    }
+}
