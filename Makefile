@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent clean
+.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -38,6 +38,11 @@ bench-agent: deps ## agent throughput vs the broker ceiling, latency at 10k msg/
 	$(SWIFT) build -c release --product anomaly-agent
 	$(SWIFT) build -c release --product bench-agent
 	.build/release/bench-agent $(BENCH_AGENT_ARGS)
+
+SKAB_DIR ?= ../shared/datasets/skab
+bench-skab: ## SKAB's outlier protocol offline through the agent's pipeline, next to the leaderboard (SKAB_DIR=…)
+	$(SWIFT) build -c release --product anomaly-agent
+	.build/release/anomaly-agent benchmark-skab --dir $(SKAB_DIR)
 
 bench-emulator: deps ## sensor-emulator publish next to the mosquitto_pub/mosquitto_sub ceiling, and generate speed
 	$(SWIFT) build -c release --product sensor-emulator

@@ -176,6 +176,16 @@ func latency() async throws -> [Double] {
     }
     try await consumer.connect()
     try await consumer.subscribe("alerts/+/anomaly", qos: .atLeastOnce)
+    let health = Mutex<Data?>(nil)
+    var healthConfiguration = MQTTConfiguration(port: broker.port, clientID: "bench-health")
+    healthConfiguration.delivery = .handler
+    let healthWatcher = try MQTTClient(configuration: healthConfiguration) { message in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any],
+              let latency = object["latency_ms"] as? [String: Any], (latency["end_to_end"] as? [String: Any])?["count"] as? Int ?? 0 > 0 else { return }
+        health.withLock { $0 = try? JSONSerialization.data(withJSONObject: latency) }
+    }
+    try await healthWatcher.connect()
+    try await healthWatcher.subscribe("alerts/agent/bench-latency/health", qos: .atLeastOnce)
     let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "bench-steady"))
     try await publisher.connect()
     try await Task.sleep(for: .milliseconds(500))
@@ -197,6 +207,14 @@ func latency() async throws -> [Double] {
     try await running.value
     await consumer.shutdown()
     await publisher.shutdown()
+    await healthWatcher.shutdown()
+    // The agent's own view (its last health interval): ts -> scored, and ts -> event handed to libmosquitto.
+    let latency = health.withLock { $0 }.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+    func describe(_ key: String) -> String {
+        guard let figures = latency[key] as? [String: Any] else { return "n/a" }
+        return "p50 \(figures["p50"] ?? "-") ms, p99 \(figures["p99"] ?? "-") ms"
+    }
+    print("latency     inside the agent (last health interval): ts -> scored \(describe("ingest")); ts -> event published \(describe("end_to_end")); scoring \(describe("scoring"))")
     return latencies.withLock { $0 }
 }
 let measured = try await latency()
