@@ -139,8 +139,10 @@ public struct Detector: Sendable {
         if score >= model.threshold + configuration.events.criticalMargin { severity = .critical }
         var contributors: [AnomalyEvent.Contributor] = []
         if anomalous { contributors = contributorsFromShares(model.explain(features).shares) }
+        var immediate = false
         if let outside = envelopeBreach() {
             anomalous = true
+            immediate = true
             contributors = outside.contributors
             // More than twice the allowed margin outside what training ever saw.
             if outside.worst > 2 { severity = .critical }
@@ -148,27 +150,32 @@ public struct Detector: Sendable {
         state.lastScore = score
         outcome.status = .scored(score: score, anomalous: anomalous)
         let observation = EventTracker.Observation(ts: ts, seq: seq, score: score, anomalous: anomalous, severity: severity,
-                                                   contributors: contributors)
+                                                   contributors: contributors, immediate: immediate)
         if let snapshot = state.tracker.observe(observation) {
             outcome.event = event(from: snapshot, device: device)
         }
         return outcome
     }
 
-    /// Sensors outside their training envelope, as contributors weighted by how far out they are.
+    /// Features outside their training envelope, as contributors (per sensor) weighted by how far out they are.
     private func envelopeBreach() -> (contributors: [AnomalyEvent.Contributor], worst: Double)? {
         guard configuration.envelopeTolerance > 0, let envelope = spec.envelope else { return nil }
-        var breaches: [(Int, Double)] = []
-        for (index, range) in envelope.enumerated() where values[index].isFinite {
-            let exceedance = range.exceedance(values[index], tolerance: configuration.envelopeTolerance)
-            if exceedance > 1 { breaches.append((index, exceedance)) }
+        let sensorCount = spec.sensors.count
+        var perSensor = [Double](repeating: 0, count: sensorCount)
+        var worst = 0.0
+        for (index, range) in envelope.enumerated() where features[index].isFinite {
+            let exceedance = range.exceedance(features[index], tolerance: configuration.envelopeTolerance)
+            if exceedance > 1 {
+                perSensor[index % sensorCount] += exceedance
+                worst = max(worst, exceedance)
+            }
         }
-        guard !breaches.isEmpty else { return nil }
-        let total = breaches.reduce(0) { $0 + $1.1 }
-        let ranked = breaches.sorted { $0.1 > $1.1 }.prefix(configuration.maximumContributors)
-        return (ranked.map { AnomalyEvent.Contributor(sensor: spec.sensors[$0.0], share: $0.1 / total, value: values[$0.0],
-                                                      expected: expected($0.0)) },
-                ranked.first!.1)
+        guard worst > 0 else { return nil }
+        let total = perSensor.reduce(0, +)
+        let ranked = perSensor.indices.filter { perSensor[$0] > 0 }.sorted { perSensor[$0] > perSensor[$1] }.prefix(configuration.maximumContributors)
+        return (ranked.map { AnomalyEvent.Contributor(sensor: spec.sensors[$0], share: perSensor[$0] / total,
+                                                      value: values[$0].isFinite ? values[$0] : nil, expected: expected($0)) },
+                worst)
     }
 
     /// Attribution shares summed per sensor (its raw and derived features), largest first.

@@ -3,8 +3,10 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
     /// The agent's id, written into every event.
     public var agent: String
     public var events: EventPolicy
-    /// A value more than this many margins outside its training envelope is anomalous whatever the
-    /// forest says (see `SensorEnvelope.exceedance`). 0 turns the envelope check off.
+    /// A feature further outside its training envelope than this fraction of its training range is
+    /// anomalous whatever the forest says, and opens an event at once (see `SensorEnvelope.exceedance`).
+    /// 0 turns the envelope check off. 0.1 caught 83 % of the emulator's anomalies at 0.08 false events per
+    /// device-hour (README); larger values trade recall for fewer false events.
     public var envelopeTolerance: Double
     /// Payloads larger than this (bytes) are rejected unread.
     public var maximumPayloadBytes: Int
@@ -13,7 +15,7 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
     /// How many contributors an event lists at most.
     public var maximumContributors: Int
 
-    public init(agent: String = "agent-01", events: EventPolicy = EventPolicy(), envelopeTolerance: Double = 1.0,
+    public init(agent: String = "agent-01", events: EventPolicy = EventPolicy(), envelopeTolerance: Double = 0.1,
                 maximumPayloadBytes: Int = 16_384, maximumDevices: Int = 10_000, maximumContributors: Int = 3) {
         self.agent = agent
         self.events = events

@@ -12,15 +12,19 @@ public struct EventTracker: Sendable {
         /// Severity this message alone would justify.
         public var severity: AnomalyEvent.Severity
         public var contributors: [AnomalyEvent.Contributor]
+        /// Opens an event at once, without waiting for k of n (a value far outside anything seen in training
+        /// is no statistical fluke, and a one-message spike must not slip through).
+        public var immediate: Bool
 
         public init(ts: Timestamp, seq: Int64?, score: Double, anomalous: Bool, severity: AnomalyEvent.Severity,
-                    contributors: [AnomalyEvent.Contributor]) {
+                    contributors: [AnomalyEvent.Contributor], immediate: Bool = false) {
             self.ts = ts
             self.seq = seq
             self.score = score
             self.anomalous = anomalous
             self.severity = severity
             self.contributors = contributors
+            self.immediate = immediate
         }
     }
 
@@ -63,7 +67,7 @@ public struct EventTracker: Sendable {
         recentCount = recent.nonzeroBitCount
 
         guard var event = current else {
-            guard observation.anomalous, recentCount >= policy.openCount else { return nil }
+            guard observation.anomalous, recentCount >= policy.openCount || observation.immediate else { return nil }
             let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, ts: observation.ts, endedAt: nil,
                                  score: observation.score, peakScore: observation.score, severity: observation.severity,
                                  contributors: observation.contributors, triggerSeq: observation.seq)

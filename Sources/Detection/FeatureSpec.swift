@@ -22,7 +22,9 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
     public var derived: [Derived]
     /// Rolling window length in messages; a device is warming up until it has seen this many.
     public var window: Int
-    /// Per-sensor ranges seen in training, learned with the model (see `SensorEnvelope`).
+    /// Per-feature ranges seen in training (raw and derived, in `featureNames` order), learned with the
+    /// model (see `SensorEnvelope`). A stuck sensor shows as a rolling `std` below anything seen, a jump as
+    /// a `dev` beyond anything seen, whatever the forest makes of it.
     public var envelope: [SensorEnvelope]?
 
     public init(sensors: [String], derived: [Derived] = [], window: Int = 1, envelope: [SensorEnvelope]? = nil) {
@@ -50,8 +52,8 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
         guard Set(sensors).count == sensors.count else { throw DetectionError("featureSpec.sensors has duplicates") }
         guard Set(derived).count == derived.count else { throw DetectionError("featureSpec.derived has duplicates") }
         guard window <= 10_000 else { throw DetectionError("featureSpec.window \(window) is larger than 10000") }
-        if let envelope, envelope.map(\.sensor) != sensors {
-            throw DetectionError("featureSpec.envelope must list the sensors in order")
+        if let envelope, envelope.map(\.sensor) != self.featureNames {
+            throw DetectionError("featureSpec.envelope must list the features in order (\(self.featureNames))")
         }
         if let featureNames, featureNames != self.featureNames {
             throw DetectionError("the model's features \(featureNames) do not match its featureSpec (\(self.featureNames))")

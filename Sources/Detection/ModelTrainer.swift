@@ -22,7 +22,7 @@ public struct ModelTrainer: Sendable {
     }
 
     /// The training rows: each device's readings through the agent's feature code, warm-up rows and rows
-    /// with a missing feature left out; and the specification with the sensor envelope learned.
+    /// with a missing feature left out; and the specification with the feature envelope learned.
     /// - Parameter readings: per device, its readings in time order, each with one value per sensor
     ///   (NaN for missing).
     public func featureRows(readings: [String: [[Double]]]) throws(DetectionError) -> (FeatureMatrix, FeatureSpec) {
@@ -30,14 +30,12 @@ public struct ModelTrainer: Sendable {
         try spec.validate()
         var rows: [Double] = []
         var rowCount = 0
-        var rawColumns = [[Double]](repeating: [], count: sensors.count)
         for device in readings.keys.sorted() {
             var extractor = FeatureExtractor(spec: spec)
             for reading in readings[device]! {
                 guard reading.count == sensors.count else {
                     throw DetectionError("device \(device): a reading has \(reading.count) values for \(sensors.count) sensors")
                 }
-                for (index, value) in reading.enumerated() where value.isFinite { rawColumns[index].append(value) }
                 let features = extractor.push(reading)
                 guard !extractor.isWarmingUp, features.allSatisfy(\.isFinite) else { continue }
                 rows.append(contentsOf: features)
@@ -47,8 +45,12 @@ public struct ModelTrainer: Sendable {
         guard rowCount >= 2 else {
             throw DetectionError("only \(rowCount) complete feature rows to train on (need at least 2; a device must send more than \(spec.warmUpMessages) readings)")
         }
-        spec.envelope = sensors.indices.map { SensorEnvelope(sensor: sensors[$0], values: rawColumns[$0]) }
-        return (FeatureMatrix(rowCount: rowCount, columnCount: spec.featureCount, values: rows), spec)
+        let matrix = FeatureMatrix(rowCount: rowCount, columnCount: spec.featureCount, values: rows)
+        let names = spec.featureNames
+        spec.envelope = names.indices.map { column in
+            SensorEnvelope(sensor: names[column], values: (0..<rowCount).lazy.map { matrix[$0, column] })
+        }
+        return (matrix, spec)
     }
 
     /// Trains on `readings` (see `featureRows(readings:)`).

@@ -1,7 +1,8 @@
-/// What a sensor did in training: its range and spread. An Isolation Forest saturates outside its
+/// What a sensor (or a derived feature of it) did in training: its range and spread. An Isolation Forest saturates outside its
 /// training range (a value ten times beyond it scores about like the edge of the data), so a value far
 /// outside the envelope is flagged on its own, whatever the forest says.
 public struct SensorEnvelope: Sendable, Hashable, Codable {
+    /// The feature's name: a sensor, or `sensor:derived`.
     public var sensor: String
     public var min: Double
     public var max: Double

@@ -21,8 +21,8 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Sensor columns to use, comma-separated (default: every column but time, device, seq and labels).")
     var sensors: String?
 
-    @Option(help: "Derived features per sensor over a rolling window, comma-separated: mean, std, diff, dev.")
-    var derived: String = ""
+    @Option(help: "Derived features per sensor over a rolling window, comma-separated: mean, std, diff, dev; none for raw values only.")
+    var derived: String = "dev,std,diff"
 
     @Option(help: "Rolling window length in messages (with --derived).")
     var window = 10
@@ -37,14 +37,14 @@ struct Train: AsyncParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Threshold: auto (scikit-learn's 0.5) or the fraction of training rows above it, e.g. 0.002.")
-    var contamination = "0.002"
+    var contamination = "0.0005"
 
     @Flag(help: "Standardise features before the forest.")
     var standardize = false
 
     func run() async throws {
         let started = ContinuousClock.now
-        let derivedKinds = try derived.split(separator: ",").map { name -> FeatureSpec.Derived in
+        let derivedKinds = try (derived == "none" ? [] : derived.split(separator: ",")).map { name -> FeatureSpec.Derived in
             guard let kind = FeatureSpec.Derived(rawValue: String(name)) else { throw ValidationError("--derived: \(name) is not one of mean, std, diff, dev") }
             return kind
         }

@@ -164,3 +164,41 @@ struct RejectReasonTests {
         }
     }
 }
+
+@Suite("Feature envelope")
+struct FeatureEnvelopeTests {
+    func model(derived: [FeatureSpec.Derived]) throws -> AnomalyModel {
+        try ModelTrainer(sensors: sensors, derived: derived, window: 10,
+                         forest: IsolationForest.Configuration(treeCount: 100, contamination: .fraction(0.0005), seed: 7))
+            .train(readings: ["pump-01": normalReadings(count: 3000, seed: 1)])
+    }
+
+    @Test("A single reading far outside the training range opens an event at once (no k of n wait)")
+    func oneMessageSpike() throws {
+        var detector = try Detector(model: try model(derived: []))
+        var events: [AnomalyEvent] = []
+        for (index, var reading) in normalReadings(count: 60, seed: 8).enumerated() {
+            if index == 30 { reading[3] += 5 }  // pressure, one message only
+            if let event = detector.process(payload(ts: Int64(index) * 1000, seq: Int64(index), reading), device: "p").event { events.append(event) }
+        }
+        #expect(events.map(\.state) == [.open, .closed])
+        #expect(events.first?.triggerSeq == 30)
+        #expect(events.first?.contributors.first?.sensor == "pressure")
+    }
+
+    @Test("A stuck sensor shows as a rolling std below anything seen in training")
+    func stuckSensor() throws {
+        let trained = try model(derived: [.std])
+        let spec = try FeatureSpec.from(model: trained)
+        #expect(spec.envelope?.map(\.sensor) == spec.featureNames)
+        var detector = try Detector(model: trained)
+        var events: [AnomalyEvent] = []
+        for (index, var reading) in normalReadings(count: 120, seed: 9).enumerated() {
+            if index >= 40 && index < 80 { reading[0] = 71.25 }  // temperature frozen
+            if let event = detector.process(payload(ts: Int64(index) * 1000, seq: Int64(index), reading), device: "p").event { events.append(event) }
+        }
+        let open = try #require(events.first { $0.state == .open })
+        #expect(open.contributors.first?.sensor == "temperature")
+        #expect((40_000...60_000).contains(open.startedAt.milliseconds))
+    }
+}
