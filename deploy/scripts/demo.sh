@@ -32,7 +32,11 @@ bin=.build/release
 work=.demo
 rm -rf "$work"; mkdir -p "$work"
 if [ -z "$port" ]; then
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # A free loopback port, found with bash alone (a fresh gateway may have no python).
+    for _ in $(seq 50); do
+        port=$(( 20000 + RANDOM % 30000 ))
+        (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
 fi
 
 pids=()
