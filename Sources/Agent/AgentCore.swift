@@ -26,7 +26,7 @@ struct AgentCore: Sendable {
         var rejection: Rejection?
         if var detector {
             let started = ContinuousClock.now
-            let outcome = payload.withUnsafeBytes { detector.process(payload: $0, topicDevice: topicDevice) }
+            let outcome = payload.withUnsafeBytes { detector.process(payload: $0, topicDevice: topicDevice, receivedAt: now) }
             self.detector = detector
             let elapsed = ContinuousClock.now - started
             metrics.count(outcome)
@@ -35,6 +35,13 @@ struct AgentCore: Sendable {
                 if let ts = outcome.ts { metrics.ingest.record(microseconds: Double(now.milliseconds - ts.milliseconds) * 1000) }
             }
             if case .rejected(let why) = outcome.status { rejection = why }
+            // Data-quality findings on a message that was scored anyway: reported like rejections.
+            if rejection == nil, outcome.seqGap > 0 {
+                rejection = Rejection(.seqGap, "\(outcome.seqGap) message(s) missing before this one by seq", device: outcome.device)
+            } else if rejection == nil, !outcome.unknownSensors.isEmpty {
+                rejection = Rejection(.unknownSensor, "sensors the model does not know: \(outcome.unknownSensors.prefix(8).joined(separator: ", "))",
+                                      device: outcome.device)
+            }
             actions.event = outcome.event
             actions.ts = outcome.ts
         } else if var learner {

@@ -59,7 +59,8 @@ public struct Detector: Sendable {
     public var staleCount: Int { devices.values.count { $0.stale } }
 
     /// Processes one telemetry payload that arrived on a topic naming `topicDevice` (nil when the topic has none).
-    public mutating func process(payload: UnsafeRawBufferPointer, topicDevice: String?) -> Outcome {
+    /// - Parameter receivedAt: the arrival time, by which devices go stale (a device's own clock may be off).
+    public mutating func process(payload: UnsafeRawBufferPointer, topicDevice: String?, receivedAt: Timestamp = .now()) -> Outcome {
         guard payload.count <= configuration.maximumPayloadBytes else {
             return Outcome(device: topicDevice, status: .rejected(Rejection(
                 .oversized, "payload of \(payload.count) bytes exceeds maximumPayloadBytes \(configuration.maximumPayloadBytes)", device: topicDevice)))
@@ -85,7 +86,7 @@ public struct Detector: Sendable {
         if let problem = TopicLevel.problem(with: device) {
             return Outcome(device: nil, status: .rejected(Rejection(.invalidDevice, "device id \(device.prefix(64).debugDescription) \(problem)")))
         }
-        return score(device: device, ts: Timestamp(milliseconds: header.ts ?? 0), seq: header.seq,
+        return score(device: device, ts: Timestamp(milliseconds: header.ts ?? 0), seq: header.seq, receivedAt: receivedAt,
                      valuesPresent: header.valuesPresent, unknownSensors: header.unknownSensors)
     }
 
@@ -93,10 +94,11 @@ public struct Detector: Sendable {
     public mutating func process(device: String, ts: Timestamp, seq: Int64?, sensorValues: [Double]) -> Outcome {
         precondition(sensorValues.count == spec.sensors.count)
         values = sensorValues
-        return score(device: device, ts: ts, seq: seq, valuesPresent: sensorValues.count { $0.isFinite }, unknownSensors: [])
+        return score(device: device, ts: ts, seq: seq, receivedAt: ts, valuesPresent: sensorValues.count { $0.isFinite }, unknownSensors: [])
     }
 
-    private mutating func score(device: String, ts: Timestamp, seq: Int64?, valuesPresent: Int, unknownSensors: [String]) -> Outcome {
+    private mutating func score(device: String, ts: Timestamp, seq: Int64?, receivedAt: Timestamp, valuesPresent: Int,
+                                unknownSensors: [String]) -> Outcome {
         var outcome = Outcome(device: device, status: .warmingUp, unknownSensors: unknownSensors, ts: ts)
         guard valuesPresent > 0 else {
             outcome.status = .rejected(Rejection(.noKnownValues, "none of the model's sensors \(spec.sensors) has a value", device: device))
@@ -107,7 +109,7 @@ public struct Detector: Sendable {
                 outcome.status = .rejected(Rejection(.tooManyDevices, "already tracking maximumDevices = \(configuration.maximumDevices) devices", device: device))
                 return outcome
             }
-            devices[device] = DeviceState(spec: spec, policy: configuration.events, firstSeen: ts, firstEventNumber: eventNumberBase)
+            devices[device] = DeviceState(spec: spec, policy: configuration.events, firstSeen: receivedAt, firstEventNumber: eventNumberBase)
         }
         // Taken out of the dictionary while in use, so its arrays are mutated in place, not copied.
         var state = devices.removeValue(forKey: device)!
@@ -124,7 +126,7 @@ public struct Detector: Sendable {
             outcome.seqGap = seq - last - 1
         }
         if let seq { state.lastSeq = seq }
-        state.lastSeen = ts
+        state.lastSeen = receivedAt
         state.stale = false
         state.messages += 1
         values.withUnsafeBufferPointer { input in

@@ -18,6 +18,10 @@ public enum RejectReason: String, Sendable, Hashable, CaseIterable, Codable {
     case outOfOrderSeq = "out_of_order_seq"
     case noKnownValues = "no_known_values"
     case tooManyDevices = "too_many_devices"
+    /// Findings about a message that was still scored: reported on the errors topic, counted in health
+    /// under their own names (`missing_by_seq`, `with_unknown_sensors`), never as rejections.
+    case seqGap = "seq_gap"
+    case unknownSensor = "unknown_sensor"
 
     /// The parser's reasons are a subset, with the same raw values (the tests check every one).
     init(_ reason: TelemetryParseError.Reason) {

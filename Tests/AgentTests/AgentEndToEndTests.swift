@@ -38,10 +38,13 @@ struct AgentEndToEndTests {
                 if index == 101 {
                     try publisher.publishWithoutWaiting("sensors/pump-02/telemetry", payload: Array(#"{"ts":1,"values":{"current":NaN}}"#.utf8))
                 }
+                if index == 102 {  // scored, but with a sensor the model does not know: reported, not rejected
+                    try publisher.publishWithoutWaiting("sensors/pump-04/telemetry", payload: Array(#"{"ts":1,"seq":1,"values":{"current":12,"humidity":40}}"#.utf8))
+                }
             }
             try await alerts.wait("closed event") { alerts.payloads(on: "/anomaly").contains { $0["state"] as? String == "closed" } }
             try await alerts.wait("health with all messages") {
-                alerts.payloads(on: "/health").contains { (($0["messages"] as? [String: Any])?["received"] as? Int ?? 0) >= 802 }
+                alerts.payloads(on: "/health").contains { (($0["messages"] as? [String: Any])?["received"] as? Int ?? 0) >= 803 }
             }
             let events = alerts.payloads(on: "/anomaly")
             #expect(events.compactMap { $0["state"] as? String } == ["open", "closed"], "\(events)")
@@ -49,13 +52,14 @@ struct AgentEndToEndTests {
             let contributors = try #require(events.first?["contributors"] as? [[String: Any]])
             #expect(contributors.first?["sensor"] as? String == "vibration")
             let errors = alerts.payloads(on: "/errors").compactMap { $0["reason"] as? String }
-            #expect(errors.contains("malformed_json") && errors.contains("non_finite_value"), "\(errors)")
+            #expect(errors.contains("malformed_json") && errors.contains("non_finite_value") && errors.contains("unknown_sensor"), "\(errors)")
             let health = try #require(alerts.payloads(on: "/health").last)
             let messages = try #require(health["messages"] as? [String: Any])
             #expect(messages["rejected"] as? Int == 2)
-            #expect(messages["scored"] as? Int == 800)
+            #expect(messages["scored"] as? Int == 801)
+            #expect(messages["with_unknown_sensors"] as? Int == 1)
             #expect(messages["dropped_internally"] as? Int == 0)
-            #expect((health["devices"] as? [String: Any])?["active"] as? Int == 2)
+            #expect((health["devices"] as? [String: Any])?["active"] as? Int == 3)
             // SIGTERM: offline status, exit 0.
             agent.signal(SIGTERM)
             #expect(agent.wait() == 0, "\(agent.output)")

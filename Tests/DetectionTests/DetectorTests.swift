@@ -34,8 +34,8 @@ func payload(device: String? = nil, ts: Int64, seq: Int64?, _ values: [Double]) 
 }
 
 extension Detector {
-    mutating func process(_ bytes: [UInt8], device: String?) -> Outcome {
-        bytes.withUnsafeBytes { process(payload: $0, topicDevice: device) }
+    mutating func process(_ bytes: [UInt8], device: String?, receivedAt: Timestamp? = nil) -> Outcome {
+        bytes.withUnsafeBytes { process(payload: $0, topicDevice: device, receivedAt: receivedAt ?? .now()) }
     }
 }
 
@@ -136,7 +136,9 @@ struct DetectorTests {
     @Test("Stale devices are found")
     func stale() throws {
         var detector = try Detector(model: try trainedModel())
-        _ = detector.process(payload(ts: 1_000, seq: 1, normalReadings(count: 1, seed: 1)[0]), device: "quiet")
+        // Staleness goes by arrival time: the device's own clock (ts 0 here) may be anything.
+        _ = detector.process(payload(ts: 0, seq: 1, normalReadings(count: 1, seed: 1)[0]), device: "quiet",
+                             receivedAt: Timestamp(milliseconds: 1_000))
         #expect(detector.markStale(now: Timestamp(milliseconds: 5_000), after: 10_000).isEmpty)
         #expect(detector.markStale(now: Timestamp(milliseconds: 20_000), after: 10_000) == ["quiet"])
         #expect(detector.staleCount == 1)
