@@ -68,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench-agent",
-            dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", "Telemetry", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/bench-agent",
             swiftSettings: swiftSettings
         ),
