@@ -28,6 +28,7 @@ extension AgentConfiguration {
             broker.keepAlive = try section.int("keepAlive") ?? broker.keepAlive
             broker.cleanSession = try section.bool("cleanSession") ?? broker.cleanSession
             broker.telemetryQoS = try section.int("telemetryQoS") ?? broker.telemetryQoS
+            broker.sharedSubscriptionGroup = try section.string("sharedSubscriptionGroup") ?? broker.sharedSubscriptionGroup
             broker.reconnectMinSeconds = try section.int("reconnectMinSeconds") ?? broker.reconnectMinSeconds
             broker.reconnectMaxSeconds = try section.int("reconnectMaxSeconds") ?? broker.reconnectMaxSeconds
             if var tls = try section.object("tls") {

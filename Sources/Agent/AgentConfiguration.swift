@@ -22,6 +22,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var cleanSession = true
         /// QoS of the telemetry subscription.
         public var telemetryQoS = 0
+        /// Join a shared subscription (`$share/<group>/…`) so that several agents split the telemetry
+        /// between them. Only for models whose features are per message (window 1): with rolling windows a
+        /// device's messages must all reach one agent (partition with topic templates instead).
+        public var sharedSubscriptionGroup: String?
         public var reconnectMinSeconds = 1
         public var reconnectMaxSeconds = 30
 
@@ -88,6 +92,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard (1...65_535).contains(broker.port) else { throw ConfigurationError(key: "broker.port", "\(broker.port) is not a TCP port") }
         guard ["3.1.1", "5"].contains(broker.protocolVersion) else {
             throw ConfigurationError(key: "broker.protocolVersion", "must be \"3.1.1\" or \"5\", not \(broker.protocolVersion.debugDescription)")
+        }
+        if let group = broker.sharedSubscriptionGroup, let problem = TopicLevel.problem(with: group) {
+            throw ConfigurationError(key: "broker.sharedSubscriptionGroup", "\(group.debugDescription) \(problem)")
         }
         guard (0...2).contains(broker.telemetryQoS) else { throw ConfigurationError(key: "broker.telemetryQoS", "must be 0, 1 or 2") }
         guard (1...65_535).contains(broker.keepAlive) else { throw ConfigurationError(key: "broker.keepAlive", "must be 1…65535 seconds") }

@@ -120,7 +120,9 @@ extension AgentService {
     static func renderTopics(_ configuration: AgentConfiguration) throws -> RenderedTopics {
         let agent = ["agent": configuration.agent]
         return RenderedTopics(health: try configuration.topics.health.render(agent), status: try configuration.topics.status.render(agent),
-                              errors: try configuration.topics.errors.render(agent), telemetryFilter: configuration.topics.telemetry.filter())
+                              errors: try configuration.topics.errors.render(agent),
+                              telemetryFilter: configuration.broker.sharedSubscriptionGroup.map { "$share/\($0)/" }.map { $0 + configuration.topics.telemetry.filter() }
+                                  ?? configuration.topics.telemetry.filter())
     }
 
     static func encode<T: Encodable>(_ value: T) -> [UInt8] {

@@ -28,6 +28,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "File holding the broker password.")
     var passwordFile: String?
 
+    @Option(name: .long, help: "Join this shared subscription group so several agents split the telemetry (per-message features only).")
+    var sharedGroup: String?
+
     @Option(name: .long, help: "This agent's id, used in topics and events (default agent-01).")
     var agentID: String?
 
@@ -80,6 +83,7 @@ struct Run: AsyncParsableCommand {
         if let passwordFile { configuration.broker.passwordFile = passwordFile }
         if let agentID { configuration.agent = agentID }
         if let model { configuration.model.path = model }
+        if let sharedGroup { configuration.broker.sharedSubscriptionGroup = sharedGroup }
         if let learn {
             guard let seconds = DurationParser.seconds(learn) else {
                 throw ConfigurationError(key: "--learn", "\(learn.debugDescription) is not a duration such as 90s, 10m or 1h")

@@ -234,3 +234,41 @@ struct AgentReloadTests {
         }
     }
 }
+
+@Suite("Scaling out with a shared subscription", .timeLimit(.minutes(1)))
+struct SharedSubscriptionTests {
+    @Test("Two agents on a shared subscription split the load: every message scored once, none missed")
+    func twoAgents() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let health = try await Collector(broker, filter: "alerts/agent/+/health")
+            let agents = try ["agent-a", "agent-b"].map { id in
+                try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--agent-id", id,
+                                             "--shared-group", "scorers", "--health-interval", "0.5"], directory: directory)
+            }
+            try await health.wait("both agents report") { Set(health.messages.map(\.topic)).count == 2 }
+            let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "shared-publisher"))
+            try await publisher.connect()
+            let total = 2_000
+            for index in 0..<total {
+                let device = "pump-\(index % 20)"
+                try publisher.publishWithoutWaiting("sensors/\(device)/telemetry", payload: telemetry(device: device, seq: index / 20, normalReading(index)))
+                if index % 100 == 99 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            func scored(_ agent: String) -> Int {
+                health.messages.last { $0.topic == "alerts/agent/\(agent)/health" }
+                    .flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }
+                    .flatMap { ($0["messages"] as? [String: Any])?["received"] as? Int } ?? 0
+            }
+            try await health.wait("all messages received between the two") { scored("agent-a") + scored("agent-b") >= total }
+            try await Task.sleep(for: .seconds(1))  // one more report: a duplicate would show as a sum above the total
+            let (a, b) = (scored("agent-a"), scored("agent-b"))
+            #expect(a + b == total, "agent-a \(a) + agent-b \(b)")
+            #expect(a > total / 10 && b > total / 10, "the load is split: agent-a \(a), agent-b \(b)")
+            for agent in agents { agent.signal(SIGTERM); #expect(agent.wait() == 0) }
+            await publisher.shutdown()
+            await health.close()
+        }
+    }
+}
