@@ -14,7 +14,7 @@ struct AnomalyAgent: AsyncParsableCommand {
             alerts/agent/{agent}/status. Watch everything with: mosquitto_sub -t 'alerts/#' -v
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Train.self, Evaluate.self, BenchmarkSKAB.self],
+        subcommands: [Run.self, Train.self, Evaluate.self, Score.self, BenchmarkSKAB.self],
         defaultSubcommand: Run.self
     )
 }

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Detection
+import Foundation
+import IsolationForest
+
+struct Score: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score every row of a CSV with a model: batch scoring, and a way to compare with scikit-learn.",
+        discussion: """
+            Writes one row per input row: device, ts, anomaly score (scikit-learn's -score_samples), decision value \
+            (decision_function), prediction (1 anomalous, 0 normal; scikit-learn's predict gives -1/1) and the top \
+            contributor. Rows whose rolling windows are still filling have empty scores. Example: \
+            anomaly-agent score --model model.json --data test.csv --format jsonl > scores.jsonl
+            """)
+
+    @Option(help: "The model file.")
+    var model = "model.json"
+
+    @Option(help: "The CSV to score (a timestamp column, optionally device, and the model's sensor columns).")
+    var data: String
+
+    @Option(help: "csv or jsonl.")
+    var format = "csv"
+
+    func validate() throws {
+        guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format must be csv or jsonl") }
+    }
+
+    func run() async throws {
+        let anomalyModel = try AnomalyModel(contentsOfFile: model)
+        let spec = try FeatureSpec.from(model: anomalyModel)
+        let table = try TelemetryTable(path: data, sensors: spec.sensors, labelColumn: nil)
+        var extractors: [String: FeatureExtractor] = [:]
+        var output = format == "csv" ? "device,ts,anomaly_score,decision_function,prediction,top_contributor\n" : ""
+        output.reserveCapacity(table.rows.count * 80)
+        for row in table.rows {
+            var extractor = extractors[row.device] ?? FeatureExtractor(spec: spec)
+            let features = extractor.push(row.values)
+            let warming = extractor.isWarmingUp
+            extractors[row.device] = extractor
+            var score: Double?, top: String?
+            if !warming {
+                let attribution = anomalyModel.explain(features)
+                score = attribution.anomalyScore
+                top = attribution.rankedFeatures.first.map { anomalyModel.featureNames[$0] }
+            }
+            // decision_function = score_samples - offset = -score + threshold.
+            let decision = score.map { anomalyModel.threshold - $0 }
+            let prediction = score.map { $0 > anomalyModel.threshold ? 1 : 0 }
+            if format == "csv" {
+                output += "\(row.device),\(row.ts),\(score.map { "\($0)" } ?? ""),\(decision.map { "\($0)" } ?? ""),"
+                    + "\(prediction.map(String.init) ?? ""),\(top ?? "")\n"
+            } else {
+                output += "{\"device\":\(jsonString(row.device)),\"ts\":\(row.ts),\"anomaly_score\":\(score.map { "\($0)" } ?? "null"),"
+                    + "\"decision_function\":\(decision.map { "\($0)" } ?? "null"),\"prediction\":\(prediction.map(String.init) ?? "null"),"
+                    + "\"top_contributor\":\(top.map(jsonString) ?? "null")}\n"
+            }
+            if output.utf8.count > 1 << 20 {
+                FileHandle.standardOutput.write(Data(output.utf8))
+                output.removeAll(keepingCapacity: true)
+            }
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+
+    private func jsonString(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+}

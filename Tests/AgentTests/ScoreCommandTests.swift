@@ -1,0 +1,52 @@
+import Foundation
+import IsolationForest
+import Testing
+
+@Suite("anomaly-agent score and train")
+struct ScoreCommandTests {
+    @Test("score writes the model's own scores, one row per input row; train writes a model that loads")
+    func scoreMatchesModel() throws {
+        let directory = try temporaryDirectory()
+        let modelURL = try writeModel(in: directory)
+        let model = try AnomalyModel(contentsOfFile: modelURL.path)
+        let rows = (0..<20).map { index -> [Double] in
+            var reading = normalReading(index, device: 3)
+            if index == 10 { reading[1] += 0.5 }
+            return reading
+        }
+        let csv = "timestamp,device,temperature,vibration,current,pressure\n"
+            + rows.enumerated().map { "\(1_000 * $0.offset),pump-01," + $0.element.map { "\($0)" }.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        let data = directory.appendingPathComponent("rows.csv")
+        try Data(csv.utf8).write(to: data)
+        let output = try runAgent(["score", "--model", modelURL.path, "--data", data.path])
+        let lines = output.split(separator: "\n").dropFirst()
+        #expect(lines.count == rows.count)
+        for (line, reading) in zip(lines, rows) {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            let score = try #require(Double(fields[2]))
+            #expect(abs(score - model.anomalyScore(reading)) < 1e-12)
+            #expect(abs(Double(fields[3])! - (model.threshold - score)) < 1e-12)
+            #expect(fields[4] == (score > model.threshold ? "1" : "0"))
+        }
+        #expect(lines[10].hasSuffix(",vibration"))
+
+        let trained = directory.appendingPathComponent("trained.json")
+        let summary = try runAgent(["train", "--data", data.path, "--output", trained.path, "--derived", "none", "--trees", "10"])
+        #expect(summary.contains("threshold"))
+        #expect(try AnomalyModel(contentsOfFile: trained.path).featureNames == ["temperature", "vibration", "current", "pressure"])
+    }
+
+    func runAgent(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = AgentProcess.executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
