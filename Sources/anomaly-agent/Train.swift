@@ -39,6 +39,9 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Threshold: auto (scikit-learn's 0.5) or the fraction of training rows above it, e.g. 0.002.")
     var contamination = "0.0005"
 
+    @Option(help: "Instead of --contamination: calibrate the threshold so that the last quarter of each device's data, held out, raises at most this many events per device-hour.")
+    var falseAlarmRate: Double?
+
     @Flag(help: "Standardise features before the forest.")
     var standardize = false
 
@@ -63,9 +66,26 @@ struct Train: AsyncParsableCommand {
         let trainer = ModelTrainer(sensors: table.sensors, derived: derivedKinds, window: derivedKinds.isEmpty ? 1 : window,
                                    forest: IsolationForest.Configuration(treeCount: trees, maxSamples: samples, contamination: contaminationSetting, seed: seed),
                                    standardize: standardize)
-        let (matrix, spec) = try trainer.featureRows(readings: table.readingsByDevice)
+        var readings = table.readingsByDevice
+        var heldOut: [String: [ThresholdCalibration.Reading]] = [:]
+        if falseAlarmRate != nil {
+            // Hold out the last quarter of each device's rows, in time order, for the calibration.
+            for (device, rows) in Dictionary(grouping: table.rows, by: \.device) {
+                let cut = rows.count * 3 / 4
+                readings[device] = rows[..<cut].map(\.values)
+                heldOut[device] = rows[cut...].map { ThresholdCalibration.Reading(ts: $0.ts, values: $0.values) }
+            }
+        }
+        let (matrix, spec) = try trainer.featureRows(readings: readings)
         progress("training \(trees) trees on \(matrix.rowCount) feature rows of \(matrix.columnCount) features …")
-        let model = try trainer.train(matrix: matrix, spec: spec)
+        var model = try trainer.train(matrix: matrix, spec: spec)
+        var calibration = ""
+        if let falseAlarmRate {
+            progress("calibrating the threshold on \(heldOut.values.reduce(0) { $0 + $1.count }) held-out rows …")
+            let result = try ThresholdCalibration(eventsPerDeviceHour: falseAlarmRate).calibrate(model, heldOut: heldOut)
+            model = result.model
+            calibration = String(format: ": %d events in %.1f held-out device-hours", result.events, result.deviceHours)
+        }
         try model.write(toFile: output)
         let scores = model.anomalyScores(matrix).sorted()
         func quantile(_ q: Double) -> String { String(format: "%.4f", scores[min(scores.count - 1, Int(q * Double(scores.count)))]) }
@@ -75,7 +95,7 @@ struct Train: AsyncParsableCommand {
               model        \(model.id)
               rows         \(table.rows.count) read, \(matrix.rowCount) feature rows (warm-up rows and rows with a missing value left out)
               features     \(model.featureNames.joined(separator: ", "))
-              threshold    \(String(format: "%.4f", model.threshold)) (\(model.decision.method)\(contamination == "auto" ? "" : " \(contamination)"))
+              threshold    \(String(format: "%.4f", model.threshold)) (\(model.decision.method) \(falseAlarmRate.map { "\($0) per device-hour\(calibration)" } ?? contamination))
               scores       min \(quantile(0)), p50 \(quantile(0.5)), p90 \(quantile(0.9)), p99 \(quantile(0.99)), p99.9 \(quantile(0.999)), max \(String(format: "%.4f", scores.last!))
               envelope     \(spec.envelope!.map { "\($0.sensor) \(String(format: "%.4g", $0.min))…\(String(format: "%.4g", $0.max))" }.joined(separator: ", "))
               took         \(String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s

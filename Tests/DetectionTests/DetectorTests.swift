@@ -204,3 +204,35 @@ struct FeatureEnvelopeTests {
         #expect((40_000...60_000).contains(open.startedAt.milliseconds))
     }
 }
+
+@Suite("Threshold calibration by a false-alarm budget")
+struct ThresholdCalibrationTests {
+    @Test("The calibrated threshold keeps held-out normal data within the budget, tighter budgets raise it, and the method is recorded")
+    func budget() throws {
+        let model = try ModelTrainer(sensors: sensors, forest: IsolationForest.Configuration(treeCount: 50, contamination: .auto, seed: 2))
+            .train(readings: ["a": normalReadings(count: 2000, seed: 1)])
+        // Two devices, one reading a second for an hour each: 2 device-hours held out.
+        let heldOut = ["a": normalReadings(count: 3600, seed: 5), "b": normalReadings(count: 3600, seed: 6)].mapValues { rows in
+            rows.enumerated().map { ThresholdCalibration.Reading(ts: Int64($0.offset) * 1000, values: $0.element) }
+        }
+        // Contamination auto (0.5) is far too low for this data: many events.
+        let loose = try ThresholdCalibration(eventsPerDeviceHour: 5).calibrate(model, heldOut: heldOut)
+        let tight = try ThresholdCalibration(eventsPerDeviceHour: 0.5).calibrate(model, heldOut: heldOut)
+        #expect(abs(loose.deviceHours - 2 * 3599.0 / 3600) < 1e-9)
+        #expect(Double(loose.events) <= 5 * loose.deviceHours && Double(tight.events) <= 0.5 * tight.deviceHours)
+        #expect(tight.model.threshold > loose.model.threshold)
+        #expect(tight.model.decision.method == "false-alarm-rate")
+        #expect(tight.model.decision.parameters["events_per_device_hour"]?.doubleValue == 0.5)
+        #expect(tight.model.decision.parameters["held_out_data_hash"]?.stringValue?.hasPrefix("sha256:") == true)
+        // The calibrated model, run over the same data by the detector, raises what calibration counted.
+        var detector = try Detector(model: tight.model)
+        var opened = 0
+        for device in ["a", "b"] {
+            for reading in heldOut[device]! {
+                let outcome = detector.process(device: device, ts: Timestamp(milliseconds: reading.ts), seq: nil, sensorValues: reading.values)
+                if outcome.event?.state == .open { opened += 1 }
+            }
+        }
+        #expect(opened == tight.events)
+    }
+}
