@@ -45,12 +45,18 @@ public struct EpisodeCollector: Sendable {
     /// Marks a device as monitored even when nothing happened to it (for device-hours).
     public mutating func observe(device: String, ts: Int64) { see(ts, device: device) }
 
-    /// Event-wise figures over all devices, counting still-open episodes as ending at `now`.
-    public func metrics(now: Int64? = nil, tolerance: Int64 = 0) -> EventMetrics {
+    /// Every episode per device, still-open ones ending at `now` (for reports).
+    public func closedIntervals(now: Int64? = nil) -> (truth: [String: [Interval]], detected: [String: [Interval]]) {
         let end = now ?? lastTimestamp ?? 0
         var allTruth = truth, allDetected = detected
         for (_, open) in openTruth { allTruth[open.device, default: []].append(Interval(start: open.start, end: end, kind: open.kind)) }
         for (_, open) in openEvents { allDetected[open.device, default: []].append(Interval(start: open.start, end: end)) }
+        return (allTruth, allDetected)
+    }
+
+    /// Event-wise figures over all devices, counting still-open episodes as ending at `now`.
+    public func metrics(now: Int64? = nil, tolerance: Int64 = 0) -> EventMetrics {
+        let (allTruth, allDetected) = closedIntervals(now: now)
         var combined = EventMetrics(truth: [], detected: [])
         for device in devices.sorted() {
             combined = combined.merged(with: EventMetrics(truth: allTruth[device] ?? [], detected: allDetected[device] ?? [], tolerance: tolerance))

@@ -49,6 +49,9 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Seconds a detection may trail the end of an anomaly and still count.")
     var tolerance: Double = 5
 
+    @Option(help: "Offline: also write a self-contained HTML report with the series, the score, the threshold, detected events and true anomalies.")
+    var html: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -66,8 +69,17 @@ struct Evaluate: AsyncParsableCommand {
                                                    truth: try truth.map(OfflineEvaluation.readTruth))
             let metrics = evaluation.episodes.metrics(tolerance: Int64(tolerance * 1000))
             let points = evaluation.points.count > 0 ? evaluation.points : nil
-            print(json ? EvaluationReport.json(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points)
-                       : EvaluationReport.table(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points))
+            let figures = EvaluationReport.table(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points)
+            print(json ? EvaluationReport.json(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points) : figures)
+            if let html {
+                let spec = try FeatureSpec.from(model: anomalyModel)
+                let episodes = evaluation.episodes.closedIntervals(now: Timestamp.now().milliseconds)
+                let page = EvaluationHTML(title: "edge-anomaly evaluation: \(URL(fileURLWithPath: data).lastPathComponent)", sensors: spec.sensors,
+                                          threshold: anomalyModel.threshold, series: evaluation.series, truth: episodes.truth,
+                                          detected: episodes.detected, summary: "model \(anomalyModel.id)\n" + figures)
+                try page.render().write(toFile: html, atomically: true, encoding: .utf8)
+                FileHandle.standardError.write(Data("wrote \(html)\n".utf8))
+            }
             return
         }
         let seconds = DurationParser.seconds(duration)!

@@ -9,6 +9,8 @@ import Telemetry
 struct OfflineEvaluation {
     var points = PointMetrics()
     var episodes = EpisodeCollector()
+    /// What the HTML report draws.
+    var series: [String: EvaluationHTML.DeviceSeries] = [:]
 
     init(table: TelemetryTable, model: AnomalyModel, detection: DetectorConfiguration, truth: [GroundTruthRecord]?) throws {
         let spec = try FeatureSpec.from(model: model)
@@ -23,7 +25,11 @@ struct OfflineEvaluation {
             let values = slots.map { row.values[$0!] }
             let outcome = detector.process(device: row.device, ts: Timestamp(milliseconds: row.ts), seq: row.seq, sensorValues: values)
             var predicted = false
-            if case .scored(_, let anomalous) = outcome.status { predicted = anomalous }
+            var score = Double.nan
+            if case .scored(let value, let anomalous) = outcome.status { predicted = anomalous; score = value }
+            series[row.device, default: .init()].ts.append(row.ts)
+            series[row.device, default: .init()].values.append(values)
+            series[row.device, default: .init()].scores.append(score)
             if let event = outcome.event { episodes.add(event) }
             episodes.observe(device: row.device, ts: row.ts)
             if let label = row.label {

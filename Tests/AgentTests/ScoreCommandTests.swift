@@ -30,6 +30,20 @@ struct ScoreCommandTests {
         }
         #expect(lines[10].hasSuffix(",vibration"))
 
+        // evaluate with a label column: the spike row is the one true anomaly; the HTML report draws it.
+        let labelled = "timestamp,device,temperature,vibration,current,pressure,anomaly\n"
+            + rows.enumerated().map { "\(1_000 * $0.offset),pump-01," + $0.element.map { "\($0)" }.joined(separator: ",") + ($0.offset == 10 ? ",1" : ",0") }
+                .joined(separator: "\n") + "\n"
+        let labelledURL = directory.appendingPathComponent("labelled.csv")
+        try Data(labelled.utf8).write(to: labelledURL)
+        let report = directory.appendingPathComponent("report.html")
+        let figures = try runAgent(["evaluate", "--data", labelledURL.path, "--model", modelURL.path, "--html", report.path, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(figures.utf8)) as? [String: Any])
+        #expect((object["events"] as? [String: Any])?["true_anomalies"] as? Int == 1)
+        #expect((object["points"] as? [String: Any])?["tp"] as? Int == 1)
+        let page = try String(contentsOf: report, encoding: .utf8)
+        #expect(page.contains("<polyline") && page.contains("fill=\"#bbb\"") && page.contains("anomaly score"))
+
         let trained = directory.appendingPathComponent("trained.json")
         let summary = try runAgent(["train", "--data", data.path, "--output", trained.path, "--derived", "none", "--trees", "10"])
         #expect(summary.contains("threshold"))
