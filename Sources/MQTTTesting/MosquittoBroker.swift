@@ -18,7 +18,12 @@ import Darwin
 /// never a silent skip.
 public final class MosquittoBroker: Sendable {
     public struct Options: Sendable {
-        public enum Authentication: Sendable { case anonymous, password(user: String, password: String) }
+        public enum Authentication: Sendable {
+            case anonymous
+            case password(user: String, password: String)
+            /// Several users (name → password), for ACL tests.
+            case passwords([String: String])
+        }
         public var authentication: Authentication
         /// Serve TLS (with a CA and server certificate made by `openssl` for this broker) instead of plain TCP.
         public var tls: Bool
@@ -62,8 +67,14 @@ public final class MosquittoBroker: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificates = options.tls ? try TestCertificates.make(in: directory) : nil
-        if case .password(let user, let password) = options.authentication {
-            try run("mosquitto_passwd", ["-b", "-c", directory.appendingPathComponent("passwd").path, user, password])
+        let passwordFile = directory.appendingPathComponent("passwd").path
+        switch options.authentication {
+        case .anonymous: break
+        case .password(let user, let password): try run("mosquitto_passwd", ["-b", "-c", passwordFile, user, password])
+        case .passwords(let users):
+            for (index, (user, password)) in users.sorted(by: { $0.key < $1.key }).enumerated() {
+                try run("mosquitto_passwd", ["-b"] + (index == 0 ? ["-c"] : []) + [passwordFile, user, password])
+            }
         }
         var lastError: (any Error)?
         // A port found free can be taken before mosquitto binds it: try a few.
@@ -166,7 +177,7 @@ extension MosquittoBroker {
         if options.persistence { lines.append("persistence_location \(directory.path)/") }
         switch options.authentication {
         case .anonymous: lines.append("allow_anonymous true")
-        case .password:
+        case .password, .passwords:
             lines.append("allow_anonymous false")
             lines.append("password_file \(directory.appendingPathComponent("passwd").path)")
         }
