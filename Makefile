@@ -40,9 +40,8 @@ bench-agent: deps ## agent throughput vs the broker ceiling, latency at 10k msg/
 	.build/release/bench-agent $(BENCH_AGENT_ARGS)
 
 SKAB_DIR ?= ../shared/datasets/skab
-bench-skab: ## SKAB's outlier protocol offline through the agent's pipeline, next to the leaderboard (SKAB_DIR=…)
-	$(SWIFT) build -c release --product anomaly-agent
-	.build/release/anomaly-agent benchmark-skab --dir $(SKAB_DIR)
+bench-skab: ## SKAB's outlier protocol, offline and through MQTT, next to the leaderboard (SKAB_DIR=…)
+	@deploy/scripts/bench-skab.sh $(SKAB_DIR)
 
 bench-emulator: deps ## sensor-emulator publish next to the mosquitto_pub/mosquitto_sub ceiling, and generate speed
 	$(SWIFT) build -c release --product sensor-emulator

@@ -26,8 +26,8 @@ struct BenchmarkSKAB: AsyncParsableCommand {
     @Option(help: "Fraction of the 400 training rows above the threshold.")
     var contamination = 0.01
 
-    @Option(help: "Rows that a detection counts for: the anomalous flag of each scored row (point), or rows inside detected events (event).")
-    var prediction = "point"
+    @Option(help: "Also run every file end to end through the broker at this port (replay -> broker -> agent -> anomaly events).")
+    var brokerPort: Int?
 
     @Option(help: "An agent configuration file whose detection settings (event policy, envelope) to use.")
     var config: String?
@@ -44,38 +44,57 @@ struct BenchmarkSKAB: AsyncParsableCommand {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { throw ValidationError("\(path) is not readable") }
             files += names.filter { $0.hasSuffix(".csv") }.sorted { (Int($0.dropLast(4)) ?? 0) < (Int($1.dropLast(4)) ?? 0) }.map { "\(path)/\($0)" }
         }
-        var pooled = PointMetrics()
+        var pooledPoint = PointMetrics(), pooledEvent = PointMetrics(), pooledMQTT = PointMetrics()
         for file in files {
             let table = try TelemetryTable(path: file, sensors: nil, labelColumn: "anomaly")
-            let training = Array(table.rows.prefix(400)), test = table.rows.dropFirst(400)
+            let training = Array(table.rows.prefix(400)), test = Array(table.rows.dropFirst(400))
             let trainer = ModelTrainer(sensors: table.sensors, derived: derivedKinds, window: derivedKinds.isEmpty ? 1 : window,
                                        forest: IsolationForest.Configuration(treeCount: 100, contamination: .fraction(contamination), seed: 0))
             let model = try trainer.train(readings: ["skab": training.map(\.values)])
             var detector = try Detector(model: model, configuration: detection)
-            // Warm the windows with the training rows, as a running agent would have them.
-            for row in training { _ = detector.process(device: "skab", ts: Timestamp(milliseconds: row.ts), seq: nil, sensorValues: row.values) }
-            var metrics = PointMetrics()
+            // Every row goes through the pipeline (the training rows warm the windows, as in a running agent);
+            // only the test rows are counted.
+            var point = PointMetrics(), event = PointMetrics()
             var inEvent = false
-            for row in test {
+            for (index, row) in table.rows.enumerated() {
                 let outcome = detector.process(device: "skab", ts: Timestamp(milliseconds: row.ts), seq: nil, sensorValues: row.values)
-                if let event = outcome.event { inEvent = event.state != .closed }
+                if let change = outcome.event { inEvent = change.state != .closed }
+                guard index >= 400 else { continue }
                 var anomalous = false
                 if case .scored(_, let flagged) = outcome.status { anomalous = flagged }
-                metrics.add(predicted: prediction == "event" ? (inEvent || outcome.event?.state == .closed) : anomalous, actual: row.label ?? false)
+                point.add(predicted: anomalous, actual: row.label ?? false)
+                event.add(predicted: inEvent || outcome.event?.state == .closed, actual: row.label ?? false)
             }
-            pooled = pooled + metrics
-            FileHandle.standardError.write(Data(String(format: "%-14@ F1 %.3f  FAR %5.1f %%  MAR %5.1f %%\n",
-                                                       URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent + "/" + URL(fileURLWithPath: file).lastPathComponent,
-                                                       metrics.f1 ?? 0, (metrics.falseAlarmRate ?? 0) * 100, (metrics.missedAlarmRate ?? 0) * 100).utf8))
+            pooledPoint = pooledPoint + point
+            pooledEvent = pooledEvent + event
+            let name = URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent + "/" + URL(fileURLWithPath: file).lastPathComponent
+            var line = String(format: "%@  point F1 %.3f FAR %5.1f %%   event F1 %.3f FAR %5.1f %%", name.padding(toLength: 14, withPad: " ", startingAt: 0),
+                              point.f1 ?? 0, (point.falseAlarmRate ?? 0) * 100, event.f1 ?? 0, (event.falseAlarmRate ?? 0) * 100)
+            if let brokerPort {
+                let predicted = try await SKABOverMQTT(port: brokerPort, detection: detection)
+                    .eventPredictions(table: table, model: model, device: "skab-" + name.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: ".csv", with: ""))
+                var mqtt = PointMetrics()
+                for (row, flagged) in zip(test, predicted.dropFirst(400)) { mqtt.add(predicted: flagged, actual: row.label ?? false) }
+                pooledMQTT = pooledMQTT + mqtt
+                line += String(format: "   MQTT F1 %.3f%@", mqtt.f1 ?? 0, mqtt == event ? "" : "  (differs)")
+            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         func row(_ name: String, _ f1: Double?, _ far: Double?, _ mar: Double?) -> String {
             let format = { (value: Double?, scale: Double, suffix: String) in value.map { String(format: "%.2f", $0 * scale) + suffix } ?? "n/a" }
-            return "  " + name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            return "  " + name.padding(toLength: 52, withPad: " ", startingAt: 0)
                 + "F1 " + format(f1, 1, "").padding(toLength: 6, withPad: " ", startingAt: 0)
                 + "  FAR " + format(far, 100, " %").padding(toLength: 9, withPad: " ", startingAt: 0) + "  MAR " + format(mar, 100, " %")
         }
+        let pooled = pooledPoint
         print("SKAB outlier protocol, \(files.count) files, \(pooled.count) test rows (\(pooled.truePositives + pooled.falseNegatives) anomalous), pooled:")
-        print(row("edge-anomaly (\(derived.isEmpty ? "raw" : derived), window \(window), \(prediction))", pooled.f1, pooled.falseAlarmRate, pooled.missedAlarmRate))
+        let setting = "\(derived.isEmpty ? "raw" : derived), window \(window)"
+        print(row("edge-anomaly, anomalous rows (\(setting))", pooledPoint.f1, pooledPoint.falseAlarmRate, pooledPoint.missedAlarmRate))
+        print(row("edge-anomaly, rows inside events, offline", pooledEvent.f1, pooledEvent.falseAlarmRate, pooledEvent.missedAlarmRate))
+        if brokerPort != nil {
+            print(row("edge-anomaly, rows inside events, via MQTT", pooledMQTT.f1, pooledMQTT.falseAlarmRate, pooledMQTT.missedAlarmRate)
+                  + (pooledMQTT == pooledEvent ? "   (identical to offline)" : "   (DIFFERS from offline)"))
+        }
         print(row("leaderboard: Isolation Forest", 0.29, 0.0256, 0.8289))
         print(row("leaderboard: Conv-AE", 0.78, 0.1355, 0.2802))
         print(row("leaderboard: MSET", 0.78, 0.3973, nil))
