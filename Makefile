@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab clean
+.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab soak soak-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -38,6 +38,15 @@ bench-agent: deps ## agent throughput vs the broker ceiling, latency at 10k msg/
 	$(SWIFT) build -c release --product anomaly-agent
 	$(SWIFT) build -c release --product bench-agent
 	.build/release/bench-agent $(BENCH_AGENT_ARGS)
+
+SOAK_SECONDS ?= 600
+soak: deps ## the agent for 10 minutes at 5,000 msg/s over 1,000 devices; fails unless memory and fds stay flat
+	$(SWIFT) build -c release --product anomaly-agent
+	$(SWIFT) build -c release --product soak
+	.build/release/soak --seconds $(SOAK_SECONDS) --rate 5000 --devices 1000
+
+soak-ci: ## the soak for 60 s (CI)
+	@$(MAKE) --no-print-directory soak SOAK_SECONDS=60
 
 SKAB_DIR ?= ../shared/datasets/skab
 bench-skab: ## SKAB's outlier protocol, offline and through MQTT, next to the leaderboard (SKAB_DIR=…)

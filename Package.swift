@@ -73,6 +73,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "soak",
+            dependencies: ["Detection", "IsolationForest", "MQTT", "MQTTTesting"],
+            path: "Benchmarks/soak",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "bench-mqtt",
             dependencies: ["MQTT", "MQTTTesting"],
             path: "Benchmarks/bench-mqtt",
