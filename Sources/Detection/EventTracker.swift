@@ -89,7 +89,11 @@ public struct EventTracker: Sendable {
                 event.contributors = observation.contributors
             }
             let escalated = observation.severity > event.severity
-            if escalated { event.severity = observation.severity }
+            if escalated {
+                // The message that escalated the event says what escalated it.
+                event.severity = observation.severity
+                event.contributors = observation.contributors
+            }
             current = event
             let grewMaterially = event.peakScore - reportedPeak >= policy.updateGrowth
             let dueAgain = observation.ts.milliseconds - lastReported.milliseconds >= policy.updateInterval

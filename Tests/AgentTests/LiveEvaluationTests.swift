@@ -12,10 +12,17 @@ struct LiveEvaluationTests {
             process.executableURL = AgentProcess.executable
             process.arguments = ["evaluate", "--live", "--duration", "3s", "--broker-port", "\(broker.port)", "--json", "--tolerance", "0"]
             let pipe = Pipe()
+            let progressFile = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: progressFile.path, contents: nil)
+            defer { try? FileManager.default.removeItem(at: progressFile) }
             process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: progressFile)
             try process.run()
-            try await Task.sleep(for: .milliseconds(800))  // subscribed
+            // It prints "evaluating for …" once subscribed; records sent before that would be missed.
+            let deadline = Date().addingTimeInterval(20)
+            while !((try? String(contentsOf: progressFile, encoding: .utf8)) ?? "").contains("evaluating for") && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "live-publisher"))
             try await publisher.connect()
             let now = Int64(Date().timeIntervalSince1970 * 1000)
