@@ -84,27 +84,3 @@ struct SecureDeploymentTests {
         }
     }
 }
-
-func receive(_ count: Int, from client: MQTTClient, within seconds: Double = 10) async throws -> [MQTTMessage] {
-    let messages = client.messages
-    return try await within(seconds, "\(count) messages") {
-        var received: [MQTTMessage] = []
-        for await message in messages {
-            received.append(message)
-            if received.count == count { break }
-        }
-        return received
-    }
-}
-
-func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw CollectorTimeout(what: what, seen: [])
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}

@@ -21,36 +21,6 @@ func connectedClient(_ broker: MosquittoBroker, id: String = unique("client"),
     return client
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Runs `body`, failing with `TimedOut` if it takes longer than `seconds`.
-func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimedOut(description: "timed out after \(seconds) s waiting for \(what)")
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
-/// The next `count` messages of `client`, or a timeout.
-func receive(_ count: Int, from client: MQTTClient, within seconds: Double = 10) async throws -> [MQTTMessage] {
-    let messages = client.messages
-    return try await within(seconds, "\(count) messages") {
-        var received: [MQTTMessage] = []
-        for await message in messages {
-            received.append(message)
-            if received.count == count { break }
-        }
-        return received
-    }
-}
-
 /// Waits for the first connection event that `matches`.
 func waitForEvent(_ client: MQTTClient, within seconds: Double = 15, _ what: String,
                   _ matches: @escaping @Sendable (MQTTConnectionEvent) -> Bool) async throws -> MQTTConnectionEvent {
