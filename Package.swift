@@ -21,6 +21,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // A small HTTP/1.1 server on plain sockets (no SwiftNIO): the dashboard builds in seconds, not minutes.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // libmosquitto from the system (Debian: libmosquitto-dev). The module map links it
@@ -44,7 +48,15 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .target(
             name: "Agent",
-            dependencies: ["MQTT", "Detection", "IsolationForest", "Telemetry", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MQTT", "Detection", "Evaluation", "IsolationForest", "Telemetry",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
+        // The dashboard, the JSON API, /metrics and the probes, over the agent's read-only views.
+        .target(
+            name: "AgentHTTP",
+            dependencies: ["Agent", "Evaluation", "Telemetry", .product(name: "FlyingFox", package: "FlyingFox"),
+                           .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -61,8 +73,9 @@ let package = Package(
         .executableTarget(
             name: "anomaly-agent",
             dependencies: [
-                "Agent", "Detection", "Evaluation", "IsolationForest", "MQTT", "Simulation", "Telemetry",
+                "Agent", "AgentHTTP", "Detection", "Evaluation", "IsolationForest", "MQTT", "Simulation", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -103,6 +103,19 @@ extension AgentConfiguration {
             health.errorPayloadBytes = try section.int("errorPayloadBytes") ?? health.errorPayloadBytes
             try section.finish()
         }
+        if var section = try root.object("http") {
+            http.enabled = try section.bool("enabled") ?? http.enabled
+            http.address = try section.string("address") ?? http.address
+            http.port = try section.int("port") ?? http.port
+            http.tokenFile = try section.string("tokenFile") ?? http.tokenFile
+            http.tokenEnvironment = try section.string("tokenEnvironment") ?? http.tokenEnvironment
+            http.seriesPoints = try section.int("seriesPoints") ?? http.seriesPoints
+            http.recentEvents = try section.int("recentEvents") ?? http.recentEvents
+            http.groundTruth = try section.bool("groundTruth") ?? http.groundTruth
+            http.emulator = try section.string("emulator") ?? http.emulator
+            http.chartJS = try section.string("chartJS") ?? http.chartJS
+            try section.finish()
+        }
         try root.finish()
         detection.agent = agent
     }

@@ -69,6 +69,30 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var errorPayloadBytes = 256
     }
 
+    /// The dashboard, the JSON API, `/metrics` and the probes.
+    public struct HTTP: Sendable, Equatable {
+        public var enabled = true
+        /// Loopback by default; any other address needs a token.
+        public var address = "127.0.0.1"
+        /// 0 picks a free port (logged at start).
+        public var port = 8080
+        /// A file holding the access token (its first line): `Authorization: Bearer <token>`, or basic auth
+        /// with any user name and the token as password. Preferred over `tokenEnvironment`.
+        public var tokenFile: String?
+        /// The environment variable that holds the token.
+        public var tokenEnvironment = "EDGE_ANOMALY_HTTP_TOKEN"
+        /// Recent points kept per device for the charts (memory: about 30 bytes × sensors × points × devices).
+        public var seriesPoints = 300
+        /// Recent anomaly events kept for the event list.
+        public var recentEvents = 200
+        /// Subscribe to the ground-truth topic (the emulator's) for shading and live accuracy.
+        public var groundTruth = true
+        /// The emulator whose control topic the dashboard's buttons publish to; none hides the buttons.
+        public var emulator: String?
+        /// Chart.js, served to the page (Debian: libjs-chart.js).
+        public var chartJS = "/usr/share/javascript/chart.js/chart.min.js"
+    }
+
     /// The agent's id: a single topic level.
     public var agent = "agent-01"
     public var broker = Broker()
@@ -77,6 +101,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var learn = Learn()
     public var detection = DetectorConfiguration()
     public var health = Health()
+    public var http = HTTP()
     /// trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -119,6 +144,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigurationError(key: "logLevel", "\(logLevel.debugDescription) is not a log level")
         }
+        try validateHTTP()
         do {
             try detection.validate()
         } catch {

@@ -1,6 +1,7 @@
 import Detection
 import Foundation
 import IsolationForest
+import Metrics
 import Telemetry
 
 /// Everything the hot path touches, owned by one lock: the detector (or the learner before there is a
@@ -10,6 +11,9 @@ struct AgentCore: Sendable {
     var learner: Learner?
     var metrics = AgentMetrics()
     var limiter: ErrorReportLimiter
+    /// The dashboard's view; nil when HTTP is off.
+    var live: LiveView?
+    let handles = MetricHandles()
 
     /// What the network thread must publish after handling one message.
     struct Actions: Sendable {
@@ -20,8 +24,13 @@ struct AgentCore: Sendable {
     }
 
     mutating func handle(topic: String, payload: [UInt8], configuration: AgentConfiguration, now: Timestamp) -> Actions {
-        metrics.received += 1
         let topicDevice = configuration.topics.telemetry.value(of: "device", in: topic)
+        // Not a telemetry topic: the ground truth the dashboard subscribed to (rare; decoded the slow way).
+        if topicDevice == nil, live != nil, configuration.topics.truth.match(topic) != nil {
+            if let record = try? JSONDecoder().decode(GroundTruthRecord.self, from: Data(payload)) { live?.record(record) }
+            return Actions()
+        }
+        metrics.received += 1
         var actions = Actions()
         var rejection: Rejection?
         if var detector {
@@ -30,8 +39,11 @@ struct AgentCore: Sendable {
             self.detector = detector
             let elapsed = ContinuousClock.now - started
             metrics.count(outcome)
+            handles.count(outcome)
+            if live != nil { recordLive(outcome, detector: detector, now: now) }
             if case .scored = outcome.status {
                 metrics.scoring.record(microseconds: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+                handles.scoring.record(duration: elapsed)
                 if let ts = outcome.ts { metrics.ingest.record(microseconds: Double(now.milliseconds - ts.milliseconds) * 1000) }
             }
             if case .rejected(let why) = outcome.status { rejection = why }
@@ -47,6 +59,7 @@ struct AgentCore: Sendable {
         } else if var learner {
             rejection = learner.collect(payload: payload, topicDevice: topicDevice)
             self.learner = learner
+            handles.received.increment()
             if let rejection {
                 metrics.rejected += 1
                 metrics.rejectedByReason[rejection.reason, default: 0] += 1
@@ -62,6 +75,19 @@ struct AgentCore: Sendable {
                 count: count, ts: now)
         }
         return actions
+    }
+
+    private mutating func recordLive(_ outcome: Detector.Outcome, detector: Detector, now: Timestamp) {
+        if let event = outcome.event { live?.record(event) }
+        guard let device = outcome.device else { return }
+        let (score, anomalous): (Double, Bool)
+        switch outcome.status {
+        case .scored(let value, let flag): (score, anomalous) = (value, flag)
+        case .warmingUp: (score, anomalous) = (.nan, false)
+        case .rejected: return
+        }
+        live?.record(device: device, ts: outcome.ts?.milliseconds ?? now.milliseconds, score: score, anomalous: anomalous,
+                     values: detector.lastValues, sensors: detector.spec.sensors, threshold: detector.model.threshold)
     }
 
     /// The health report for the interval that ends now; resets the interval's histograms and rates.

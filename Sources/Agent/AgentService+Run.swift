@@ -14,6 +14,9 @@ extension AgentService {
         defer { events.cancel() }
         guard try await connectUntilUp() else { return await stop() }
         try await client.subscribe(topics.telemetryFilter, qos: MQTTQoS(rawValue: Int32(configuration.broker.telemetryQoS)) ?? .atMostOnce)
+        if configuration.http.enabled && configuration.http.groundTruth {
+            try await client.subscribe(configuration.topics.truth.filter(), qos: .atLeastOnce)
+        }
         logger.info("agent running", metadata: ["agent": "\(configuration.agent)", "telemetry": "\(topics.telemetryFilter)",
                                                 "broker": "\(configuration.broker.host):\(configuration.broker.port)"])
         let interval = configuration.health.intervalSeconds
@@ -106,6 +109,8 @@ extension AgentService {
             $0.healthReport(configuration: configuration, startedAt: startedAt, intervalSeconds: intervalSeconds, broker: broker,
                             droppedInternally: statistics.dropped, state: state)
         }
+        let previous = lastHealth.withLock { last in defer { last = report }; return last }
+        core.handles.update(from: report, previousModel: previous?.model)
         // Health is current state: while disconnected it is not queued (libmosquitto would keep every one).
         guard client.isConnected else { return }
         try? client.publishWithoutWaiting(topics.health, payload: AgentService.encode(report), qos: .atLeastOnce, retain: true)

@@ -2,6 +2,7 @@ import Detection
 import Foundation
 import IsolationForest
 import Logging
+import Metrics
 import MQTT
 import Synchronization
 import Telemetry
@@ -35,6 +36,9 @@ public final class AgentService: Sendable {
         self.logger = logger
         let now = Double(Timestamp.now().milliseconds) / 1000
         var initial = AgentCore(limiter: ErrorReportLimiter(rate: configuration.health.errorReportsPerSecond, now: now))
+        if configuration.http.enabled {
+            initial.live = LiveView(seriesPoints: configuration.http.seriesPoints, recentEvents: configuration.http.recentEvents)
+        }
         if FileManager.default.fileExists(atPath: configuration.model.path) {
             let model = try AnomalyModel(contentsOfFile: configuration.model.path)
             initial.detector = try Detector(model: model, configuration: configuration.detection)
@@ -79,6 +83,8 @@ public final class AgentService: Sendable {
 
     let outbox: Outbox
     let topics: RenderedTopics
+    /// The last health report, for the dashboard and the API.
+    let lastHealth = Mutex<HealthReport?>(nil)
 
     /// Asks `run()` to stop: no more intake, `offline` status, disconnect.
     public func shutdown() { signalContinuation.yield(.stop) }
@@ -101,7 +107,12 @@ struct RenderedTopics: Sendable {
 /// The agent's hot-path state behind one lock, shareable with the MQTT handler.
 final class LockedCore: Sendable {
     private let mutex: Mutex<AgentCore>
-    init(_ core: AgentCore) { mutex = Mutex(core) }
+    /// The swift-metrics handles, thread-safe on their own: usable without the lock.
+    let handles: MetricHandles
+    init(_ core: AgentCore) {
+        handles = core.handles
+        mutex = Mutex(core)
+    }
 
     @inline(__always)
     func withLock<R, E: Error>(_ body: (inout AgentCore) throws(E) -> R) throws(E) -> R {
@@ -147,8 +158,10 @@ extension AgentService {
                 let topic = try configuration.topics.anomaly.render(["device": event.device])
                 try client.publishWithoutWaiting(topic, payload: encode(event), qos: .atLeastOnce)
                 let published = Timestamp.now()
-                core.withLock { core in
-                    if let ts = actions.ts { core.metrics.endToEnd.record(microseconds: Double(published.milliseconds - ts.milliseconds) * 1000) }
+                if let ts = actions.ts {
+                    let microseconds = Double(published.milliseconds - ts.milliseconds) * 1000
+                    core.withLock { $0.metrics.endToEnd.record(microseconds: microseconds) }
+                    core.handles.endToEnd.recordMicroseconds(max(0, microseconds))
                 }
                 logger.info("anomaly event", metadata: ["device": "\(event.device)", "state": "\(event.state.rawValue)", "event_id": "\(event.eventID)",
                                                         "score": "\(event.score)", "top": "\(event.contributors.first?.sensor ?? "-")"])

@@ -57,6 +57,8 @@ public struct Detector: Sendable {
     public var warmingUpCount: Int { devices.values.count { $0.extractor.isWarmingUp } }
     public var openEventCount: Int { devices.values.count { $0.tracker.isOpen } }
     public var staleCount: Int { devices.values.count { $0.stale } }
+    /// The sensor values of the last processed message, in `spec.sensors` order (NaN: absent).
+    public var lastValues: [Double] { values }
 
     /// Processes one telemetry payload that arrived on a topic naming `topicDevice` (nil when the topic has none).
     /// - Parameter receivedAt: the arrival time, by which devices go stale (a device's own clock may be off).

@@ -1,7 +1,10 @@
 import Agent
+import AgentHTTP
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +46,18 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds between health reports (default 5).")
     var healthInterval: Double?
 
+    @Option(name: .long, help: "Dashboard, API and /metrics address (default 127.0.0.1; any other needs a token in http.tokenFile or EDGE_ANOMALY_HTTP_TOKEN).")
+    var httpAddress: String?
+
+    @Option(name: .long, help: "Dashboard, API and /metrics port (default 8080; 0 picks a free one).")
+    var httpPort: Int?
+
+    @Flag(name: .long, help: "Serve no dashboard, API or /metrics.")
+    var noHTTP = false
+
+    @Option(name: .long, help: "The emulator whose control topic the dashboard's Pause/Resume/Reset/Inject buttons publish to (demo only).")
+    var emulator: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -64,16 +79,31 @@ struct Run: AsyncParsableCommand {
         }
         var logger = Logger(label: "edge-anomaly.agent")
         logger.logLevel = level
+        // Before the service creates its metric handles: they bind to the backend bootstrapped here.
+        let registry = PrometheusCollectorRegistry()
+        if configuration.http.enabled { MetricsSystem.bootstrap(PrometheusMetricsFactory.agent(registry: registry)) }
         let service: AgentService
+        let dashboard: DashboardServer?
         do {
             service = try AgentService(configuration: configuration, logger: logger)
+            dashboard = configuration.http.enabled ? try DashboardServer(service: service, registry: registry, logger: logger) : nil
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
         let signals = SignalHandlers.install(onStop: { service.shutdown() }, onReload: { service.requestReload() })
         defer { signals.cancel() }
+        let serving = Task {
+            do {
+                try await dashboard?.run()
+            } catch {
+                // The alerts matter more than the dashboard: keep scoring, say loudly what is missing.
+                logger.error("dashboard not available", metadata: ["address": "\(configuration.http.address):\(configuration.http.port)", "error": "\(error)"])
+            }
+        }
         try await service.run()
+        await dashboard?.stop()
+        serving.cancel()
     }
 
     func applyFlags(to configuration: inout AgentConfiguration) throws(ConfigurationError) {
@@ -92,6 +122,10 @@ struct Run: AsyncParsableCommand {
         }
         if let healthInterval { configuration.health.intervalSeconds = healthInterval }
         if let logLevel { configuration.logLevel = logLevel }
+        if let httpAddress { configuration.http.address = httpAddress }
+        if let httpPort { configuration.http.port = httpPort }
+        if noHTTP { configuration.http.enabled = false }
+        if let emulator { configuration.http.emulator = emulator }
     }
 }
 

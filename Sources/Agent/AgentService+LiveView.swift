@@ -1,0 +1,63 @@
+import Detection
+import Evaluation
+import Foundation
+import IsolationForest
+import MQTT
+import Synchronization
+import Telemetry
+
+/// Read-only views for the dashboard and the JSON API, each a short copy under the hot path's lock.
+extension AgentService {
+    public var liveDevices: [LiveDevice] { core.withLock { $0.live?.devices ?? [] } }
+
+    /// Recent points of `device` after point number `since` (all kept points when nil).
+    public func liveSeries(device: String, after since: Int? = nil) -> LiveSeries? {
+        core.withLock { $0.live?.points(device: device, after: since) }
+    }
+
+    /// Recent events, newest first, each in its latest state.
+    public var liveEvents: [AnomalyEvent] { core.withLock { $0.live?.events.reversed() ?? [] } }
+
+    /// True anomalies of `device` (from the ground-truth topic) for shading, still-open ones ending now.
+    public func truthIntervals(device: String) -> [Interval] {
+        let now = Timestamp.now().milliseconds
+        return core.withLock { $0.live?.episodes.closedIntervals(now: now).truth[device] ?? [] }
+    }
+
+    /// Event-wise accuracy against the ground truth so far (tolerance as `evaluate --live` uses by default).
+    public func liveAccuracy(toleranceMilliseconds: Int64 = 5000) -> LiveAccuracy {
+        let now = Timestamp.now().milliseconds
+        return core.withLock { core in
+            LiveAccuracy(truthSeen: core.live?.truthSeen ?? false,
+                         metrics: core.live?.episodes.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
+        }
+    }
+
+    /// The last health report (nil until the first one, a health interval after start).
+    public var latestHealth: HealthReport? { lastHealth.withLock { $0 } }
+
+    /// Ready to score: connected to the broker with a model loaded. The reason says what is missing.
+    public var readiness: (ready: Bool, reason: String) {
+        let hasModel = core.withLock { $0.detector != nil }
+        switch (client.isConnected, hasModel) {
+        case (true, true): return (true, "connected, model loaded")
+        case (false, _): return (false, "not connected to the broker at \(configuration.broker.host):\(configuration.broker.port)")
+        case (true, false): return (false, "no model yet (learning)")
+        }
+    }
+
+    /// The model's id and sensors, when one is loaded.
+    public var modelSummary: (id: String, sensors: [String], threshold: Double)? {
+        core.withLock { core in core.detector.map { ($0.model.id, $0.spec.sensors, $0.model.threshold) } }
+    }
+
+    /// Publishes a command on the configured emulator's control topic (QoS 1, awaiting the broker's ack).
+    /// - Throws: `ConfigurationError` when no emulator is configured (`http.emulator`), or `MQTTError`.
+    public func sendEmulatorCommand(_ command: ControlCommand) async throws {
+        guard let emulator = configuration.http.emulator else {
+            throw ConfigurationError(key: "http.emulator", "no emulator is configured: the dashboard's controls are off")
+        }
+        let topic = try configuration.topics.control.render(["emulator": emulator])
+        try await client.publish(topic, payload: AgentService.encode(command), qos: .atLeastOnce)
+    }
+}

@@ -1,0 +1,72 @@
+import Evaluation
+import Telemetry
+
+/// What the dashboard shows, kept next to the hot path under the same lock: recent points per device,
+/// recent events and, when the emulator publishes ground truth, the episodes for live accuracy.
+/// Bounded: `seriesPoints` per device, `recentEvents` events, episodes only while ground truth flows.
+struct LiveView: Sendable {
+    let seriesPoints: Int
+    let recentEventLimit: Int
+    private(set) var sensors: [String] = []
+    private(set) var threshold = 0.0
+    private(set) var series: [String: DeviceSeries] = [:]
+    /// The latest state of each recent event, oldest first.
+    private(set) var events: [AnomalyEvent] = []
+    private(set) var episodes = EpisodeCollector()
+    /// Events count towards accuracy only once ground truth has been seen.
+    private(set) var truthSeen = false
+
+    init(seriesPoints: Int, recentEvents: Int) {
+        self.seriesPoints = seriesPoints
+        recentEventLimit = recentEvents
+    }
+
+    mutating func record(device: String, ts: Int64, score: Double, anomalous: Bool, values: [Double], sensors modelSensors: [String],
+                         threshold modelThreshold: Double) {
+        if modelSensors != sensors {
+            // A reloaded model with other sensors: old columns would be mislabelled.
+            sensors = modelSensors
+            series.removeAll()
+        }
+        threshold = modelThreshold
+        series[device, default: DeviceSeries(capacity: seriesPoints, sensorCount: sensors.count)]
+            .append(ts: ts, score: score, anomalous: anomalous, values: values)
+    }
+
+    mutating func record(_ event: AnomalyEvent) {
+        if let index = events.lastIndex(where: { $0.eventID == event.eventID }) { events.remove(at: index) }
+        events.append(event)
+        if events.count > recentEventLimit { events.removeFirst(events.count - recentEventLimit) }
+        if truthSeen { episodes.add(event) }
+    }
+
+    mutating func record(_ truth: GroundTruthRecord) {
+        truthSeen = true
+        episodes.add(truth)
+    }
+
+    func points(device: String, after since: Int?) -> LiveSeries? {
+        series[device]?.points(after: since, sensors: sensors, device: device, threshold: threshold)
+    }
+
+    var devices: [LiveDevice] {
+        let open = Dictionary(events.filter { $0.state != .closed }.map { ($0.device, $0.eventID) }, uniquingKeysWith: { _, last in last })
+        return series.map { device, points in
+            LiveDevice(device: device, lastSeen: points.lastTimestamp, points: points.total, lastScore: points.lastScore, openEvent: open[device])
+        }.sorted { $0.device < $1.device }
+    }
+}
+
+/// One device in the dashboard's device list.
+public struct LiveDevice: Sendable, Codable, Equatable {
+    public var device: String
+    public var lastSeen: Int64?
+    public var points: Int
+    public var lastScore: Double?
+    public var openEvent: String?
+
+    enum CodingKeys: String, CodingKey {
+        case device, points
+        case lastSeen = "last_seen", lastScore = "last_score", openEvent = "open_event"
+    }
+}

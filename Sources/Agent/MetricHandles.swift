@@ -1,0 +1,53 @@
+import Detection
+import Metrics
+import Telemetry
+
+/// The agent's figures through swift-metrics: the executable bootstraps a Prometheus backend for
+/// `/metrics`; without a backend (tests, benchmarks) every call is a no-op. Counters and timers are
+/// fed on the hot path (an atomic add or one short lock each); gauges at every health interval.
+struct MetricHandles: Sendable {
+    let received = Counter(label: "edge_anomaly_messages_received_total")
+    let scored = Counter(label: "edge_anomaly_messages_scored_total")
+    let warmingUp = Counter(label: "edge_anomaly_messages_warming_up_total")
+    let rejected: [RejectReason: Counter] = Dictionary(uniqueKeysWithValues: RejectReason.allCases.map {
+        ($0, Counter(label: "edge_anomaly_messages_rejected_total", dimensions: [("reason", $0.rawValue)]))
+    })
+    let events: [AnomalyEvent.State: Counter] = Dictionary(uniqueKeysWithValues: [AnomalyEvent.State.open, .update, .closed].map {
+        ($0, Counter(label: "edge_anomaly_events_total", dimensions: [("state", $0.rawValue)]))
+    })
+    let scoring = Timer(label: "edge_anomaly_scoring_duration_seconds")
+    let endToEnd = Timer(label: "edge_anomaly_event_latency_seconds")
+    let devices = [("active", Gauge(label: "edge_anomaly_devices", dimensions: [("state", "active")])),
+                   ("stale", Gauge(label: "edge_anomaly_devices", dimensions: [("state", "stale")])),
+                   ("warming_up", Gauge(label: "edge_anomaly_devices", dimensions: [("state", "warming_up")]))]
+    let openEvents = Gauge(label: "edge_anomaly_events_open")
+    let brokerConnected = Gauge(label: "edge_anomaly_broker_connected")
+    let brokerConnects = Gauge(label: "edge_anomaly_broker_connects")
+    let residentMemory = Gauge(label: "edge_anomaly_resident_memory_bytes")
+    let uptime = Gauge(label: "edge_anomaly_uptime_seconds")
+
+    func count(_ outcome: Detector.Outcome) {
+        received.increment()
+        switch outcome.status {
+        case .scored: scored.increment()
+        case .warmingUp: warmingUp.increment()
+        case .rejected(let rejection): rejected[rejection.reason]?.increment()
+        }
+        if let event = outcome.event { events[event.state]?.increment() }
+    }
+
+    func update(from report: HealthReport, previousModel: String?) {
+        if let previousModel, previousModel != report.model {
+            Gauge(label: "edge_anomaly_model_info", dimensions: [("model", previousModel)]).record(0)
+        }
+        if let model = report.model { Gauge(label: "edge_anomaly_model_info", dimensions: [("model", model)]).record(1) }
+        devices[0].1.record(report.devices.active)
+        devices[1].1.record(report.devices.stale)
+        devices[2].1.record(report.devices.warmingUp)
+        openEvents.record(report.events.open)
+        brokerConnected.record(report.broker.connected ? 1 : 0)
+        brokerConnects.record(report.broker.connects)
+        if let bytes = report.residentMemoryBytes { residentMemory.record(bytes) }
+        uptime.record(report.uptimeSeconds)
+    }
+}
