@@ -114,7 +114,9 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", "anomaly-agent"],
+            // The executables are listed so that they are built before the tests that run them.
+            dependencies: ["Agent", "AgentHTTP", "Detection", "Evaluation", "IsolationForest", "MQTT", "MQTTTesting", "Telemetry",
+                           .product(name: "FlyingFox", package: "FlyingFox"), "anomaly-agent", "sensor-emulator"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Telemetry"], swiftSettings: swiftSettings),

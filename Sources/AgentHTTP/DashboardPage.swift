@@ -58,7 +58,7 @@ enum DashboardPage {
   <span class="legend">
     <span><i class="swatch" style="background:rgba(209,55,63,.18)"></i>detected event</span>
     <span><i class="swatch" style="background:rgba(224,138,0,.25)"></i>true anomaly (ground truth)</span>
-    <span><i class="swatch" style="background:#d1373f"></i>anomalous point</span>
+    <span><i class="swatch" style="background:#d1373f"></i>anomalous point (score over the threshold, or a sensor outside its trained range)</span>
   </span>
   <span id="emulator" hidden>
     <label>Emulator</label>
@@ -169,7 +169,11 @@ function draw() {
     chart.data.datasets[0].data = points(view.values[k]);
     chart.data.datasets[1].data = flagged(view.values[k]);
   });
-  Object.values(view.charts).forEach((c) => c.update("none"));
+  // One time axis for every chart, so a spike lines up across sensors and score.
+  Object.values(view.charts).forEach((c) => {
+    c.options.scales.x.min = view.ts[0]; c.options.scales.x.max = view.ts[view.ts.length - 1];
+    c.update("none");
+  });
   status.points = String(score.data.datasets[0].data.filter((p) => p.y !== null).length);
   status.flagged = String(score.data.datasets[1].data.length);
 }

@@ -1,0 +1,144 @@
+import Foundation
+import MQTT
+import MQTTTesting
+import Testing
+
+@Suite("Dashboard HTTP: API, /metrics, probes and access", .timeLimit(.minutes(2)))
+struct DashboardHTTPTests {
+    @Test("API, probes and Prometheus metrics follow what the agent scored; promtool accepts /metrics")
+    func apiAndMetrics() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with { broker in
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--http-port", "0",
+                                                     "--health-interval", "1"], directory: directory)
+            let base = "http://127.0.0.1:\(try await dashboardPort(of: agent))"
+            let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "dashboard-publisher"))
+            try await publisher.connect()
+            try await eventually(20, "the agent is ready") { try await fetch(base + "/readyz").status == 200 }
+            for seq in 0..<40 {
+                try await publisher.publish("sensors/pump-07/telemetry", payload: telemetry(device: "pump-07", seq: seq, normalReading(seq)), qos: .atLeastOnce)
+            }
+            try await publisher.publish("sensors/pump-07/telemetry", payload: Array("{not json".utf8), qos: .atLeastOnce)
+            try await eventually(20, "the agent scored 40 messages and one health report came") {
+                let series = json(try await fetch(base + "/api/devices/pump-07/series").body) as? [String: Any]
+                let health = try await fetch(base + "/api/health")
+                return (series?["next"] as? Int) == 40 && health.status == 200
+            }
+            #expect(try await fetch(base + "/healthz").status == 200)
+            let devices = try #require(json(try await fetch(base + "/api/devices").body) as? [[String: Any]])
+            #expect(devices.map { $0["device"] as? String } == ["pump-07"])
+            let series = try #require(json(try await fetch(base + "/api/devices/pump-07/series?since=29").body) as? [String: Any])
+            #expect(series["first"] as? Int == 30)
+            #expect((series["ts"] as? [Any])?.count == 10)
+            #expect((series["values"] as? [[Any]])?.count == 4)
+            #expect(try await fetch(base + "/api/devices/nobody/series").status == 404)
+            #expect(try await fetch(base + "/api/devices/a+b/series").status == 400)
+
+            let metrics = try await fetch(base + "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains("edge_anomaly_messages_received_total 41"))
+            #expect(metrics.body.contains("edge_anomaly_messages_rejected_total{reason=\"malformed_json\"} 1"))
+            #expect(metrics.body.contains("edge_anomaly_scoring_duration_seconds_count 40"))
+            #expect(metrics.body.contains("# HELP edge_anomaly_messages_received_total"))
+            #expect(metrics.body.contains("edge_anomaly_model_info{model=\"sha256:"))
+            try checkWithPromtool(metrics.body, in: directory)
+
+            // No emulator configured: the control endpoint says so instead of publishing.
+            #expect(try await fetch(base + "/api/emulator", method: "POST", body: #"{"command":"pause"}"#).status == 409)
+            let stream = try await firstServerSentEvent(base + "/api/stream?device=pump-07")
+            #expect(stream["device"] as? String == "pump-07")
+            #expect(((stream["series"] as? [String: Any])?["ts"] as? [Any])?.count == 40)
+
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+            await publisher.shutdown()
+        }
+    }
+
+    @Test("Off loopback the agent refuses to start without a token; with one, only holders read, probes stay open, no page shows it")
+    func tokenOffLoopback() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with { broker in
+            let refused = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--http-address", "0.0.0.0",
+                                                       "--http-port", "0"], directory: directory)
+            #expect(refused.wait() != 0)
+            #expect(refused.output.contains("http.address"))
+
+            let token = "s3cret-token-\(UUID().uuidString)"
+            let config = directory.appendingPathComponent("agent.json")
+            let tokenFile = directory.appendingPathComponent("http-token")
+            try token.write(to: tokenFile, atomically: true, encoding: .utf8)
+            try #"{"http": {"address": "0.0.0.0", "port": 0, "tokenFile": "\#(tokenFile.path)", "emulator": "emulator-01"}}"#
+                .write(to: config, atomically: true, encoding: .utf8)
+            let agent = try AgentProcess(arguments: ["--config", config.path, "--broker-port", "\(broker.port)", "--model", model.path],
+                                         directory: directory)
+            let port = try await waitForListeningPort(agent)
+            let base = "http://127.0.0.1:\(port)"
+            try await eventually(20, "the agent is ready") { try await fetch(base + "/readyz").status == 200 }
+            let anonymous = try await fetch(base + "/api/info")
+            #expect(anonymous.status == 401)
+            #expect(anonymous.headers["www-authenticate"]?.hasPrefix("Basic") == true)
+            #expect(try await fetch(base + "/metrics", authorization: "Bearer wrong-token-0123456789").status == 401)
+            #expect(try await fetch(base + "/healthz").status == 200)
+            let bearer = try await fetch(base + "/api/info", authorization: "Bearer \(token)")
+            #expect(bearer.status == 200)
+            let basic = "Basic " + Data("operator:\(token)".utf8).base64EncodedString()
+            let page = try await fetch(base + "/", authorization: basic)
+            #expect(page.status == 200)
+            for answer in [bearer.body, page.body, try await fetch(base + "/metrics", authorization: basic).body] {
+                #expect(!answer.contains(token))
+            }
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+        }
+    }
+
+    /// Off loopback the log names the address it was told (0.0.0.0), so read the port from that line.
+    func waitForListeningPort(_ agent: AgentProcess) async throws -> Int {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let range = agent.output.range(of: #"dashboard at http://[0-9.]+:(\d+)/"#, options: .regularExpression),
+               let port = Int(agent.output[range].split(separator: ":").last?.dropLast() ?? "") {
+                return port
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HTTPTestError(description: "no dashboard address in the log:\n\(agent.output.suffix(2000))")
+    }
+
+    func checkWithPromtool(_ exposition: String, in directory: URL) throws {
+        let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let binary = try #require(promtool, "promtool is not installed: apt-get install prometheus (make deps does it)")
+        let file = directory.appendingPathComponent("metrics.txt")
+        try exposition.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "'\(binary)' check metrics < '\(file.path)'"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "promtool check metrics: \(output)")
+    }
+
+    /// Reads `/api/stream` for two seconds with curl (an independent client) and decodes the first event.
+    func firstServerSentEvent(_ url: String) async throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sN", "-D", "-", "--max-time", "2", url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(output.lowercased().contains("content-type: text/event-stream"))
+        let line = try #require(output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("data: ") }, "no event in: \(output.prefix(500))")
+        return try #require(json(String(line.dropFirst(6))) as? [String: Any])
+    }
+}

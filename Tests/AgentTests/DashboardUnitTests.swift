@@ -1,0 +1,125 @@
+@testable import Agent
+@testable import AgentHTTP
+import Evaluation
+import FlyingFox
+import Foundation
+import Telemetry
+import Testing
+
+@Suite("Dashboard pieces without a broker")
+struct DashboardUnitTests {
+    @Test("The series ring keeps the newest points, numbers them, and answers 'after N' with only newer ones")
+    func ring() {
+        var series = DeviceSeries(capacity: 4, sensorCount: 2)
+        for index in 0..<6 { series.append(ts: Int64(index), score: Double(index) / 10, anomalous: index == 5, values: [Double(index), index == 3 ? .nan : 1]) }
+        let all = series.points(after: nil, sensors: ["a", "b"], device: "d", threshold: 0.5)
+        #expect(all.first == 2)
+        #expect(all.next == 6)
+        #expect(all.ts == [2, 3, 4, 5])
+        #expect(all.anomalous == [false, false, false, true])
+        #expect(all.values[0] == [2, 3, 4, 5])
+        #expect(all.values[1] == [1, nil, 1, 1])
+        let newer = series.points(after: 4, sensors: ["a", "b"], device: "d", threshold: 0.5)
+        #expect(newer.ts == [5])
+        #expect(series.points(after: 5, sensors: ["a", "b"], device: "d", threshold: 0.5).ts.isEmpty)
+        #expect(series.lastTimestamp == 5)
+    }
+
+    @Test("The live view keeps each event once in its latest state, bounded; accuracy counts only after ground truth")
+    func events() {
+        var view = LiveView(seriesPoints: 10, recentEvents: 2)
+        func event(_ id: String, _ state: AnomalyEvent.State, _ ts: Int64) -> AnomalyEvent {
+            AnomalyEvent(eventID: id, device: "pump-01", state: state, startedAt: Timestamp(milliseconds: 1_000), ts: Timestamp(milliseconds: ts),
+                         endedAt: state == .closed ? Timestamp(milliseconds: ts) : nil, score: 0.7, peakScore: 0.7, threshold: 0.6,
+                         severity: .warning, contributors: [], triggerSeq: nil, model: "m", agent: "a")
+        }
+        view.record(event("e1", .open, 1_000))
+        view.record(event("e1", .closed, 2_000))
+        #expect(view.events.map(\.eventID) == ["e1"])
+        #expect(view.events.first?.state == .closed)
+        view.record(event("e2", .open, 3_000))
+        view.record(event("e3", .open, 4_000))
+        #expect(view.events.map(\.eventID) == ["e2", "e3"])
+        #expect(view.episodes.devices.isEmpty)
+        view.record(GroundTruthRecord(device: "pump-01", id: "t1", kind: "spike", state: .start, sensors: ["vibration"], ts: Timestamp(milliseconds: 900)))
+        view.record(event("e3", .closed, 5_000))
+        #expect(view.truthSeen)
+        #expect(view.episodes.metrics(now: 6_000).detectedAnomalies == 1)
+    }
+
+    @Test("A reloaded model with other sensors starts the series afresh")
+    func modelChange() {
+        var view = LiveView(seriesPoints: 10, recentEvents: 5)
+        view.record(device: "d", ts: 1, score: 0.5, anomalous: false, values: [1, 2], sensors: ["a", "b"], threshold: 0.6)
+        view.record(device: "d", ts: 2, score: 0.5, anomalous: false, values: [1], sensors: ["a"], threshold: 0.6)
+        #expect(view.points(device: "d", after: nil)?.ts == [2])
+        #expect(view.points(device: "d", after: nil)?.sensors == ["a"])
+    }
+
+    @Test("Access: open without a token; with one, bearer or basic (any user) with the right token, probes always")
+    func access() throws {
+        func request(_ path: String, _ authorization: String? = nil) -> HTTPRequest {
+            HTTPRequest(method: .GET, version: .http11, path: path, query: [],
+                        headers: HTTPHeaders(authorization.map { [HTTPHeader.authorization: $0] } ?? [:]), body: HTTPBodySequence(data: Data()))
+        }
+        #expect(AccessControl(token: nil).allows(request("/api/info")))
+        let access = AccessControl(token: "0123456789abcdef")
+        #expect(!access.allows(request("/api/info")))
+        #expect(!access.allows(request("/api/info", "Bearer 0123456789abcdeX")))
+        #expect(!access.allows(request("/api/info", "Bearer 0123456789abcdef0")))
+        #expect(access.allows(request("/api/info", "Bearer 0123456789abcdef")))
+        #expect(access.allows(request("/", "Basic " + Data("anyone:0123456789abcdef".utf8).base64EncodedString())))
+        #expect(!access.allows(request("/", "Basic " + Data("0123456789abcdef:".utf8).base64EncodedString())))
+        #expect(!access.allows(request("/", "Basic not-base64")))
+        #expect(access.allows(request("/healthz")))
+        #expect(access.allows(request("/readyz")))
+    }
+
+    @Test("/metrics gets a HELP line before each TYPE line that has a text, nothing else changes")
+    func help() {
+        let exposition = "# TYPE edge_anomaly_events_open gauge\nedge_anomaly_events_open 1.0\n# TYPE other counter\nother 2"
+        #expect(MetricHelp.annotate(Array(exposition.utf8)) == """
+            # HELP edge_anomaly_events_open Devices with an open anomaly event.
+            # TYPE edge_anomaly_events_open gauge
+            edge_anomaly_events_open 1.0
+            # TYPE other counter
+            other 2
+            """)
+    }
+
+    @Test("HTTP settings are checked: port, address, a token off loopback, the emulator id")
+    func configuration() throws {
+        var configuration = AgentConfiguration()
+        #expect(throws: Never.self) { try configuration.validate() }
+        configuration.http.address = "0.0.0.0"
+        #expect { try configuration.validate() } throws: { ($0 as? ConfigurationError)?.key == "http.address" }
+        configuration.http.tokenEnvironment = "EDGE_ANOMALY_TEST_TOKEN_THAT_IS_NOT_SET"
+        #expect(try configuration.resolveHTTPToken(["EDGE_ANOMALY_TEST_TOKEN_THAT_IS_NOT_SET": "long-enough-token-123"]) == "long-enough-token-123")
+        #expect { try configuration.resolveHTTPToken(["EDGE_ANOMALY_TEST_TOKEN_THAT_IS_NOT_SET": "short"]) } throws: { _ in true }
+        configuration.http.address = "localhost"
+        #expect { try configuration.validate() } throws: { ($0 as? ConfigurationError)?.key == "http.address" }
+        configuration.http.address = "127.0.0.1"
+        configuration.http.port = 70_000
+        #expect { try configuration.validate() } throws: { ($0 as? ConfigurationError)?.key == "http.port" }
+        configuration.http.port = 8080
+        configuration.http.emulator = "a/b"
+        #expect { try configuration.validate() } throws: { ($0 as? ConfigurationError)?.key == "http.emulator" }
+        configuration.http.enabled = false
+        configuration.http.address = "not an address"
+        #expect(throws: Never.self) { try configuration.validate() }
+    }
+
+    @Test("The configuration file's http section is read, unknown keys refused")
+    func loading() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("http-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try #"{"http": {"port": 9090, "seriesPoints": 120, "emulator": "emulator-02", "groundTruth": false}}"#.write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try AgentConfiguration.load(file: file.path)
+        #expect(configuration.http.port == 9090)
+        #expect(configuration.http.seriesPoints == 120)
+        #expect(configuration.http.emulator == "emulator-02")
+        #expect(configuration.http.groundTruth == false)
+        try #"{"http": {"prot": 9090}}"#.write(to: file, atomically: true, encoding: .utf8)
+        #expect { try AgentConfiguration.load(file: file.path) } throws: { ($0 as? ConfigurationError)?.key.hasPrefix("http") == true }
+    }
+}
