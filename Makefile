@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab soak soak-ci clean
+.PHONY: help demo demo-check deps test-deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab soak soak-ci screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -13,17 +13,20 @@ demo: ## install what is missing, build, and run broker + agent + emulator until
 demo-check: ## the demo for 60 s, failing unless alerts arrived (CI)
 	@deploy/scripts/demo.sh --duration 60 --check
 
-deps: ## install the Debian packages that are missing (mosquitto, libmosquitto-dev, openssl, …)
+deps: ## install the Debian packages that are missing (mosquitto, libmosquitto-dev, openssl, libjs-chart.js, …)
 	@deploy/scripts/install-deps.sh
+
+test-deps: ## deps, plus what the tests use: chromium (dashboard in a browser), promtool, curl
+	@deploy/scripts/install-deps.sh --test
 
 build: deps ## debug build of everything
 	$(SWIFT) build
 
-test: deps ## install what is missing, run every test, then the MQTT tests under ThreadSanitizer
+test: test-deps ## install what is missing, run every test, then the MQTT tests under ThreadSanitizer
 	$(SWIFT) test
 	$(MAKE) --no-print-directory test-tsan
 
-test-unit: deps ## every test, without the ThreadSanitizer pass
+test-unit: test-deps ## every test, without the ThreadSanitizer pass
 	$(SWIFT) test
 
 test-tsan: deps ## the MQTT tests under ThreadSanitizer (own build folder, so the normal build stays warm)
@@ -59,6 +62,9 @@ bench-emulator: deps ## sensor-emulator publish next to the mosquitto_pub/mosqui
 
 bench-forest: ## Isolation Forest scoring and training speed (next to scikit-learn when installed)
 	$(SWIFT) run -c release bench-forest
+
+screenshot: test-deps ## run the browser test and save its dashboard screenshot as docs/images/dashboard.png
+	EDGE_ANOMALY_ARTEFACTS=$(CURDIR)/docs/images $(SWIFT) test --filter DashboardBrowserTests
 
 clean: ## remove build folders
 	rm -rf .build .build-tsan
