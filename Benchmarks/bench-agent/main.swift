@@ -22,11 +22,11 @@ import Telemetry
 import Glibc
 #endif
 
-var options: [String: Double] = ["messages": 300_000, "memory-seconds": 60, "devices": 1_000, "runs": 3]
+var options: [String: Double] = ["messages": 300_000, "memory-seconds": 60, "devices": 1_000, "runs": 3, "http": 1]
 var argumentIterator = CommandLine.arguments.dropFirst().makeIterator()
 while let name = argumentIterator.next() {
     guard name.hasPrefix("--"), let value = argumentIterator.next().flatMap(Double.init) else {
-        print("usage: bench-agent [--messages N] [--memory-seconds S] [--devices D] [--runs R]"); exit(2)
+        print("usage: bench-agent [--messages N] [--memory-seconds S] [--devices D] [--runs R] [--http 1|0 (dashboard on, the default, or off)]"); exit(2)
     }
     options[String(name.dropFirst(2))] = value
 }
@@ -261,7 +261,10 @@ let feeding = Task {
     }
 }
 let launchedAt = ContinuousClock.now
-let agentProcess = try launch(agentBinary, ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--config", configPath, "--log-level", "error"])
+// The dashboard is on by default (its live view records every scored point); on a free port.
+let httpArguments = options["http"] == 0 ? ["--no-http"] : ["--http-port", "0"]
+let agentProcess = try launch(agentBinary, ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--config", configPath, "--log-level", "error"]
+                              + httpArguments)
 while opened.withLock({ $0 }) == nil && ContinuousClock.now - launchedAt < .seconds(20) { try await Task.sleep(for: .milliseconds(1)) }
 feeding.cancel()
 if let first = opened.withLock({ $0 }) {

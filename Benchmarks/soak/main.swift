@@ -47,7 +47,9 @@ try ModelTrainer(sensors: ["temperature", "vibration", "current", "pressure"], f
 let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_queued_messages 10000", "set_tcp_nodelay true"]))
 let agent = Process()
 agent.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("anomaly-agent")
-agent.arguments = ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--health-interval", "2", "--log-level", "warning"]
+// Dashboard on (its per-device rings are part of the memory that must stay flat), on a free port.
+agent.arguments = ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--health-interval", "2", "--log-level", "warning",
+                   "--http-port", "0"]
 try agent.run()
 let received = Atomic<Int>(0)
 var watchConfiguration = MQTTConfiguration(port: broker.port, clientID: "soak-health")

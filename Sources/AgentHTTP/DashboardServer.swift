@@ -78,5 +78,9 @@ struct QuietLogging: FlyingSocks.Logging {
     func logInfo(_ info: @autoclosure () -> String) { logger.debug("\(info())") }
     func logWarning(_ warning: @autoclosure () -> String) { logger.warning("\(warning())") }
     func logError(_ error: @autoclosure () -> String) { logger.error("\(error())") }
-    func logCritical(_ critical: @autoclosure () -> String) { logger.critical("\(critical())") }
+    func logCritical(_ critical: @autoclosure () -> String) {
+        // FlyingFox reports its own orderly stop as a "server error" carrying a CancellationError.
+        let text = critical()
+        if text.contains("CancellationError") { logger.debug("\(text)") } else { logger.critical("\(text)") }
+    }
 }

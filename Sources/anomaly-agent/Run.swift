@@ -96,6 +96,8 @@ struct Run: AsyncParsableCommand {
         let serving = Task {
             do {
                 try await dashboard?.run()
+            } catch is CancellationError {
+                // Stopped with the agent.
             } catch {
                 // The alerts matter more than the dashboard: keep scoring, say loudly what is missing.
                 logger.error("dashboard not available", metadata: ["address": "\(configuration.http.address):\(configuration.http.port)", "error": "\(error)"])
@@ -103,7 +105,7 @@ struct Run: AsyncParsableCommand {
         }
         try await service.run()
         await dashboard?.stop()
-        serving.cancel()
+        await serving.value
     }
 
     func applyFlags(to configuration: inout AgentConfiguration) throws(ConfigurationError) {

@@ -76,7 +76,7 @@ struct DashboardHTTPTests {
                 .write(to: config, atomically: true, encoding: .utf8)
             let agent = try AgentProcess(arguments: ["--config", config.path, "--broker-port", "\(broker.port)", "--model", model.path],
                                          directory: directory)
-            let port = try await waitForListeningPort(agent)
+            let port = try await dashboardPort(of: agent)
             let base = "http://127.0.0.1:\(port)"
             try await eventually(20, "the agent is ready") { try await fetch(base + "/readyz").status == 200 }
             let anonymous = try await fetch(base + "/api/info")
@@ -95,19 +95,6 @@ struct DashboardHTTPTests {
             agent.signal(SIGTERM)
             #expect(agent.wait() == 0)
         }
-    }
-
-    /// Off loopback the log names the address it was told (0.0.0.0), so read the port from that line.
-    func waitForListeningPort(_ agent: AgentProcess) async throws -> Int {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if let range = agent.output.range(of: #"dashboard at http://[0-9.]+:(\d+)/"#, options: .regularExpression),
-               let port = Int(agent.output[range].split(separator: ":").last?.dropLast() ?? "") {
-                return port
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw HTTPTestError(description: "no dashboard address in the log:\n\(agent.output.suffix(2000))")
     }
 
     func checkWithPromtool(_ exposition: String, in directory: URL) throws {

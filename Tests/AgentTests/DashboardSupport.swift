@@ -1,10 +1,11 @@
 import Foundation
 
-/// The port the agent's log says its dashboard listens on (the tests ask for port 0).
+/// The port the agent's log says its dashboard listens on (the tests ask for port 0); the address in
+/// that line is the configured one (0.0.0.0 off loopback).
 func dashboardPort(of agent: AgentProcess, seconds: Double = 20) async throws -> Int {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if let range = agent.output.range(of: #"dashboard at http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression),
+        if let range = agent.output.range(of: #"dashboard at http://[0-9.]+:(\d+)/"#, options: .regularExpression),
            let port = Int(agent.output[range].split(separator: ":").last?.dropLast() ?? "") {
             return port
         }
