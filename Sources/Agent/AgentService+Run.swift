@@ -19,6 +19,9 @@ extension AgentService {
         }
         logger.info("agent running", metadata: ["agent": "\(configuration.agent)", "telemetry": "\(topics.telemetryFilter)",
                                                 "broker": "\(configuration.broker.host):\(configuration.broker.port)"])
+        let systemd = SystemdNotifier()
+        systemd.notify("READY=1\nSTATUS=connected to \(configuration.broker.host):\(configuration.broker.port), scoring")
+        var lastWatchdog = ContinuousClock.now
         let interval = configuration.health.intervalSeconds
         var lastReport = ContinuousClock.now
         var lastModelCheck = ContinuousClock.now
@@ -34,6 +37,11 @@ extension AgentService {
             case .stop: break loop
             case .reload: reloadModel()
             case .tick:
+                // The watchdog hears from this loop only while it turns: a hung agent gets restarted.
+                if let interval = systemd.watchdogInterval, ContinuousClock.now - lastWatchdog >= interval {
+                    lastWatchdog = ContinuousClock.now
+                    systemd.notify("WATCHDOG=1")
+                }
                 await finishLearningIfDue()
                 if ContinuousClock.now - lastReport >= .seconds(interval) {
                     let elapsed = ContinuousClock.now - lastReport
@@ -46,6 +54,7 @@ extension AgentService {
                 }
             }
         }
+        systemd.notify("STOPPING=1")
         await stop()
     }
 }

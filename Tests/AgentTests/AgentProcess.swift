@@ -24,8 +24,9 @@ final class AgentProcess: Sendable {
         return bundle.appendingPathComponent("anomaly-agent")
     }
 
-    init(arguments: [String], directory: URL) throws {
+    init(arguments: [String], directory: URL, environment: [String: String] = [:]) throws {
         process = Process()
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given } }
         process.executableURL = Self.executable
         process.arguments = ["run"] + arguments
         log = directory.appendingPathComponent("agent-\(UUID().uuidString.prefix(6)).log")
