@@ -23,7 +23,8 @@ struct DashboardBrowserTests {
             try await eventually(20, "the agent is ready") { try await fetch(base + "/readyz").status == 200 }
             let emulator = Process()
             emulator.executableURL = emulatorExecutable
-            emulator.arguments = ["publish", "--port", "\(broker.port)", "--devices", "3", "--rate", "5", "--no-anomalies", "--control",
+            // A hundred devices: the device list must cope, the watched one still gets 4 points a second.
+            emulator.arguments = ["publish", "--port", "\(broker.port)", "--devices", "100", "--rate", "4", "--no-anomalies", "--control",
                                   "--no-truth-log", "--progress-interval", "0", "--seed", "5"]
             emulator.standardOutput = FileHandle.nullDevice
             emulator.standardError = FileHandle.nullDevice
@@ -52,14 +53,16 @@ struct DashboardBrowserTests {
             #expect(counts.allSatisfy { $0 >= 20 }, "points per chart: \(counts)")
             let listed = try await browser.evaluate("document.querySelectorAll('#events tr[data-event]').length", session: page) as? Int
             #expect((listed ?? 0) >= 1)
-            #expect(Int(status["devices"] ?? "0") == 3)
+            #expect(Int(status["devices"] ?? "0") == 100)
+            let options = try await browser.evaluate("document.getElementById('device').options.length", session: page) as? Int
+            #expect(options == 100)
             #expect(Int(status["scored"] ?? "0") ?? 0 > 0)
             // The emulator published the injected anomaly's ground truth: the accuracy panel scores against it.
             try await eventually(20, "live accuracy against the injected anomaly's ground truth") {
                 let text = try await browser.evaluate("document.getElementById('accuracy').innerText", session: page) as? String
                 return text?.contains("recall") == true
             }
-            try await Task.sleep(for: .seconds(3))  // let the spike's span scroll into the charts for the picture
+            try await Task.sleep(for: .seconds(6))  // the spike ends and normal readings follow it in the picture
             let png = try await browser.screenshot(session: page)
             #expect(png.count > 20_000)
             let artefacts = ProcessInfo.processInfo.environment["EDGE_ANOMALY_ARTEFACTS"]
