@@ -50,14 +50,6 @@ public final class DashboardServer: Sendable {
     }
 
     public func stop() async { await server.stop(timeout: 1) }
-
-    /// The port actually listened on (useful with port 0).
-    public var port: UInt16? {
-        get async {
-            guard let address = await server.listeningAddress, case .ip4(_, let port) = address else { return nil }
-            return port
-        }
-    }
 }
 
 /// Checks access, then routes.
