@@ -94,7 +94,7 @@ struct BenchmarkSKAB: AsyncParsableCommand {
         }
         func row(_ name: String, _ f1: Double?, _ far: Double?, _ mar: Double?) -> String {
             let format = { (value: Double?, scale: Double, suffix: String) in value.map { String(format: "%.2f", $0 * scale) + suffix } ?? "n/a" }
-            return "  " + name.padding(toLength: 66, withPad: " ", startingAt: 0)
+            return "  " + name.padding(toLength: 76, withPad: " ", startingAt: 0)
                 + "F1 " + format(f1, 1, "").padding(toLength: 6, withPad: " ", startingAt: 0)
                 + "  FAR " + format(far, 100, " %").padding(toLength: 9, withPad: " ", startingAt: 0) + "  MAR " + format(mar, 100, " %")
         }

@@ -17,7 +17,8 @@ run() {  # label, then benchmark-skab options; prints point-wise and inside-even
 }
 echo "| setting | anomalous rows F1 / FAR / MAR | rows inside events F1 / FAR / MAR |"
 echo "|---|---|---|"
-run "forest only: raw sensors, contamination 0.01" --derived "" --envelope-tolerance 0 --forest
+run "forest only (contamination 0.01): raw sensors" --derived "" --envelope-tolerance 0 --forest
+run "forest only: raw + dev,std, window 10" --derived dev,std --envelope-tolerance 0 --forest
 run "forest + envelope 0.1 on dev,std (old default)" --derived dev,std --envelope-tolerance 0.1 --forest
 run "forest + envelope 1.0 on dev,std" --derived dev,std --envelope-tolerance 1.0 --forest
 run "forest + envelope 1.0 on mean, window 10" --envelope-tolerance 1.0 --forest
