@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps test-deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab soak soak-ci screenshot clean
+.PHONY: help demo demo-check deps test-deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab bench-skab-sensitivity soak soak-ci screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -54,6 +54,9 @@ soak-ci: ## the soak for 60 s (CI)
 SKAB_DIR ?= ../shared/datasets/skab
 bench-skab: ## SKAB's outlier protocol, offline and through MQTT, next to the leaderboard (SKAB_DIR=…)
 	@deploy/scripts/bench-skab.sh $(SKAB_DIR)
+
+bench-skab-sensitivity: ## SKAB's pooled figures for other windows, tolerances and the forest, as a table (SKAB_DIR=…)
+	@deploy/scripts/bench-skab-sensitivity.sh $(SKAB_DIR)
 
 bench-emulator: deps ## sensor-emulator publish next to the mosquitto_pub/mosquitto_sub ceiling, and generate speed
 	$(SWIFT) build -c release --product sensor-emulator

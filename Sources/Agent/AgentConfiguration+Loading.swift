@@ -94,6 +94,11 @@ extension AgentConfiguration {
                 detection.events.criticalMargin = try events.double("criticalMargin") ?? detection.events.criticalMargin
                 try events.finish()
             }
+            if var quality = try section.object("dataQuality") {
+                detection.dataQuality.stuckFactor = try quality.double("stuckFactor") ?? detection.dataQuality.stuckFactor
+                detection.dataQuality.missingAfter = try quality.int("missingAfter") ?? detection.dataQuality.missingAfter
+                try quality.finish()
+            }
             try section.finish()
         }
         if var section = try root.object("health") {

@@ -111,7 +111,7 @@ public struct Detector: Sendable {
                 outcome.status = .rejected(Rejection(.tooManyDevices, "already tracking maximumDevices = \(configuration.maximumDevices) devices", device: device))
                 return outcome
             }
-            devices[device] = DeviceState(spec: spec, policy: configuration.events, firstSeen: receivedAt, firstEventNumber: eventNumberBase)
+            devices[device] = DeviceState(spec: spec, policy: configuration.events, quality: configuration.dataQuality, firstSeen: receivedAt, firstEventNumber: eventNumberBase)
         }
         // Taken out of the dictionary while in use, so its arrays are mutated in place, not copied.
         var state = devices.removeValue(forKey: device)!
@@ -134,6 +134,8 @@ public struct Detector: Sendable {
         values.withUnsafeBufferPointer { input in
             features.withUnsafeMutableBufferPointer { output in state.extractor.push(input, into: output) }
         }
+        // Runs are counted from the first message, warm-up included, so a sensor stuck from the start is found.
+        let quality = values.withUnsafeBufferPointer { state.quality.observe($0, seqGap: outcome.seqGap) }
         if state.extractor.isWarmingUp { return outcome }
 
         // The plain score is the fast path; the attribution pass, a few times dearer, runs only for
@@ -151,10 +153,18 @@ public struct Detector: Sendable {
             // More than twice the allowed margin outside what training ever saw.
             if outside.worst > 2 { severity = .critical }
         }
+        if let quality {
+            // Missing or frozen data is no statistical fluke either: it opens an event at once, named by its finding.
+            anomalous = true
+            immediate = true
+            let shown = quality.sensors.prefix(configuration.maximumContributors)
+            contributors = shown.map { AnomalyEvent.Contributor(sensor: spec.sensors[$0], share: 1 / Double(shown.count),
+                                                                value: values[$0].isFinite ? values[$0] : nil, expected: expected($0)) }
+        }
         state.lastScore = score
         outcome.status = .scored(score: score, anomalous: anomalous)
         let observation = EventTracker.Observation(ts: ts, seq: seq, score: score, anomalous: anomalous, severity: severity,
-                                                   contributors: contributors, immediate: immediate)
+                                                   contributors: contributors, immediate: immediate, finding: quality?.finding.rawValue)
         if let snapshot = state.tracker.observe(observation) {
             outcome.event = event(from: snapshot, device: device)
         }
@@ -203,7 +213,8 @@ public struct Detector: Sendable {
         AnomalyEvent(eventID: "\(device)-\(Self.zeroPadded(snapshot.number))", device: device, state: snapshot.state,
                      startedAt: snapshot.startedAt, ts: snapshot.ts, endedAt: snapshot.endedAt, score: snapshot.score,
                      peakScore: snapshot.peakScore, threshold: model.threshold, severity: snapshot.severity,
-                     contributors: snapshot.contributors, triggerSeq: snapshot.triggerSeq, model: model.id, agent: configuration.agent)
+                     contributors: snapshot.contributors, triggerSeq: snapshot.triggerSeq, model: model.id, agent: configuration.agent,
+                     finding: snapshot.finding)
     }
 
     static func zeroPadded(_ number: Int) -> String {
@@ -229,6 +240,10 @@ public struct Detector: Sendable {
             for device in devices.keys {
                 devices[device]?.extractor = FeatureExtractor(spec: newSpec)
             }
+        }
+        // The new model's learned runs set new stuck limits; runs restart from the next message.
+        for device in devices.keys {
+            devices[device]?.quality = DataQualityMonitor(spec: newSpec, policy: configuration.dataQuality)
         }
         model = newModel
         spec = newSpec

@@ -8,6 +8,8 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
     /// 0 turns the envelope check off. 0.1 caught 83 % of the emulator's anomalies at 0.08 false events per
     /// device-hour (README); larger values trade recall for fewer false events.
     public var envelopeTolerance: Double
+    /// Stuck sensors and dropouts as events of their own (`finding` in the event).
+    public var dataQuality: DataQualityPolicy
     /// Payloads larger than this (bytes) are rejected unread.
     public var maximumPayloadBytes: Int
     /// Devices beyond this many are rejected, so a flood of invented ids cannot exhaust memory.
@@ -16,10 +18,11 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
     public var maximumContributors: Int
 
     public init(agent: String = "agent-01", events: EventPolicy = EventPolicy(), envelopeTolerance: Double = 0.1,
-                maximumPayloadBytes: Int = 16_384, maximumDevices: Int = 10_000, maximumContributors: Int = 3) {
+                dataQuality: DataQualityPolicy = DataQualityPolicy(), maximumPayloadBytes: Int = 16_384, maximumDevices: Int = 10_000, maximumContributors: Int = 3) {
         self.agent = agent
         self.events = events
         self.envelopeTolerance = envelopeTolerance
+        self.dataQuality = dataQuality
         self.maximumPayloadBytes = maximumPayloadBytes
         self.maximumDevices = maximumDevices
         self.maximumContributors = maximumContributors
@@ -27,6 +30,7 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
 
     public func validate() throws(DetectionError) {
         try events.validate()
+        try dataQuality.validate()
         guard envelopeTolerance >= 0, envelopeTolerance.isFinite else { throw DetectionError("envelopeTolerance must not be negative") }
         guard maximumPayloadBytes >= 64 else { throw DetectionError("maximumPayloadBytes must be at least 64") }
         guard maximumDevices >= 1 else { throw DetectionError("maximumDevices must be at least 1") }

@@ -4,14 +4,16 @@ import Telemetry
 struct DeviceState: Sendable {
     var extractor: FeatureExtractor
     var tracker: EventTracker
+    var quality: DataQualityMonitor
     var lastSeq: Int64?
     var lastSeen: Timestamp
     var lastScore: Double?
     var messages = 0
     var stale = false
 
-    init(spec: FeatureSpec, policy: EventPolicy, firstSeen: Timestamp, firstEventNumber: Int) {
+    init(spec: FeatureSpec, policy: EventPolicy, quality: DataQualityPolicy, firstSeen: Timestamp, firstEventNumber: Int) {
         extractor = FeatureExtractor(spec: spec)
+        self.quality = DataQualityMonitor(spec: spec, policy: quality)
         tracker = EventTracker(policy: policy, firstNumber: firstEventNumber)
         lastSeen = firstSeen
     }

@@ -15,9 +15,11 @@ public struct EventTracker: Sendable {
         /// Opens an event at once, without waiting for k of n (a value far outside anything seen in training
         /// is no statistical fluke, and a one-message spike must not slip through).
         public var immediate: Bool
+        /// A data-quality finding behind this observation (`DataQualityMonitor.Finding`'s raw value), if any.
+        public var finding: String?
 
         public init(ts: Timestamp, seq: Int64?, score: Double, anomalous: Bool, severity: AnomalyEvent.Severity,
-                    contributors: [AnomalyEvent.Contributor], immediate: Bool = false) {
+                    contributors: [AnomalyEvent.Contributor], immediate: Bool = false, finding: String? = nil) {
             self.ts = ts
             self.seq = seq
             self.score = score
@@ -25,6 +27,7 @@ public struct EventTracker: Sendable {
             self.severity = severity
             self.contributors = contributors
             self.immediate = immediate
+            self.finding = finding
         }
     }
 
@@ -41,6 +44,8 @@ public struct EventTracker: Sendable {
         /// The contributors at the peak.
         public var contributors: [AnomalyEvent.Contributor]
         public var triggerSeq: Int64?
+        /// The first data-quality finding of the episode; nil while only scores made it anomalous.
+        public var finding: String?
     }
 
     public let policy: EventPolicy
@@ -70,7 +75,7 @@ public struct EventTracker: Sendable {
             guard observation.anomalous, recentCount >= policy.openCount || observation.immediate else { return nil }
             let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, ts: observation.ts, endedAt: nil,
                                  score: observation.score, peakScore: observation.score, severity: observation.severity,
-                                 contributors: observation.contributors, triggerSeq: observation.seq)
+                                 contributors: observation.contributors, triggerSeq: observation.seq, finding: observation.finding)
             nextNumber += 1
             current = event
             normalRun = 0
@@ -83,6 +88,8 @@ public struct EventTracker: Sendable {
         event.score = observation.score
         if observation.anomalous {
             normalRun = 0
+            // The first finding names the episode; it rides along with the next message about the event.
+            if event.finding == nil { event.finding = observation.finding }
             let newPeak = observation.score > event.peakScore
             if newPeak {
                 event.peakScore = observation.score

@@ -50,6 +50,13 @@ public struct ModelTrainer: Sendable {
         spec.envelope = names.indices.map { column in
             SensorEnvelope(sensor: names[column], values: (0..<rowCount).lazy.map { matrix[$0, column] })
         }
+        // Runs of identical values are a property of the raw readings in time order, per device (warm-up
+        // rows included: a run does not care about windows).
+        for sensor in sensors.indices {
+            spec.envelope![sensor].longestRun = readings.values.map { rows in
+                DataQualityMonitor.longestRun(rows.lazy.map { $0[sensor] })
+            }.max()
+        }
         return (matrix, spec)
     }
 

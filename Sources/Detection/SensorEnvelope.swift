@@ -8,13 +8,17 @@ public struct SensorEnvelope: Sendable, Hashable, Codable {
     public var max: Double
     public var mean: Double
     public var std: Double
+    /// Raw sensors only: the longest run of identical consecutive values of one device in training. A stuck
+    /// transmitter shows as a run far longer (see `DataQualityMonitor`). Absent in older model files.
+    public var longestRun: Int?
 
-    public init(sensor: String, min: Double, max: Double, mean: Double, std: Double) {
+    public init(sensor: String, min: Double, max: Double, mean: Double, std: Double, longestRun: Int? = nil) {
         self.sensor = sensor
         self.min = min
         self.max = max
         self.mean = mean
         self.std = std
+        self.longestRun = longestRun
     }
 
     /// Learns the envelope of one sensor from its training values (NaN ignored).

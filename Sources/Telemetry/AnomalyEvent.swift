@@ -43,12 +43,15 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
     /// The model id (`sha256:…`).
     public var model: String
     public var agent: String
+    /// Set when a data-quality finding opened the event instead of a score: `stuck_sensor` or
+    /// `missing_data` (an extension; absent for score-based events).
+    public var finding: String?
     /// True when the event is delivered late from the agent's store-and-forward queue (an extension).
     public var historical: Bool?
 
     public init(eventID: String, device: String, state: State, startedAt: Timestamp, ts: Timestamp, endedAt: Timestamp?,
                 score: Double, peakScore: Double, threshold: Double, severity: Severity, contributors: [Contributor],
-                triggerSeq: Int64?, model: String, agent: String, historical: Bool? = nil) {
+                triggerSeq: Int64?, model: String, agent: String, finding: String? = nil, historical: Bool? = nil) {
         self.eventID = eventID
         self.device = device
         self.state = state
@@ -63,12 +66,13 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
         self.triggerSeq = triggerSeq
         self.model = model
         self.agent = agent
+        self.finding = finding
         self.historical = historical
     }
 
     enum CodingKeys: String, CodingKey {
         case eventID = "event_id", device, state, startedAt = "started_at", ts, endedAt = "ended_at", score
-        case peakScore = "peak_score", threshold, severity, contributors, triggerSeq = "trigger_seq", model, agent, historical
+        case peakScore = "peak_score", threshold, severity, contributors, triggerSeq = "trigger_seq", model, agent, finding, historical
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,6 +91,7 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
         try container.encode(triggerSeq, forKey: .triggerSeq)
         try container.encode(model, forKey: .model)
         try container.encode(agent, forKey: .agent)
+        try container.encodeIfPresent(finding, forKey: .finding)
         try container.encodeIfPresent(historical, forKey: .historical)
     }
 }

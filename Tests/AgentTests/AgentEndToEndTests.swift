@@ -69,6 +69,42 @@ struct AgentEndToEndTests {
         }
     }
 
+    @Test("A sensor null for several messages and lost messages arrive as events marked missing_data")
+    func dropoutEvents() async throws {
+        try await MosquittoBroker.with { broker in
+            let directory = try temporaryDirectory()
+            let model = try writeModel(in: directory)
+            let alerts = try await Collector(broker, filter: "alerts/#")
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path], directory: directory)
+            try await alerts.wait("online status") { alerts.payloads(on: "/status").contains { $0["state"] as? String == "online" } }
+            let publisher = try await connectedPublisher(broker)
+            for index in 0..<120 {
+                // pump-01: current null in messages 40…49; pump-02: messages 80…89 never sent (a gap in seq).
+                var body = String(decoding: telemetry(device: "pump-01", seq: index, normalReading(index)), as: UTF8.self)
+                if (40..<50).contains(index) {
+                    body = body.replacingOccurrences(of: #""current":[^,}]*"#, with: #""current":null"#, options: .regularExpression)
+                }
+                try publisher.publishWithoutWaiting("sensors/pump-01/telemetry", payload: Array(body.utf8))
+                if !(80..<90).contains(index) {
+                    try publisher.publishWithoutWaiting("sensors/pump-02/telemetry", payload: telemetry(device: "pump-02", seq: index, normalReading(index, device: 1)))
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await alerts.wait("two closed events") { alerts.payloads(on: "/anomaly").count { $0["state"] as? String == "closed" } >= 2 }
+            let opened = alerts.payloads(on: "/anomaly").filter { $0["state"] as? String == "open" }
+            #expect(opened.count == 2, "\(opened)")
+            #expect(opened.allSatisfy { $0["finding"] as? String == "missing_data" }, "\(opened)")
+            let pump01 = try #require(opened.first { $0["device"] as? String == "pump-01" })
+            #expect(pump01["trigger_seq"] as? Int == 42)
+            #expect((pump01["contributors"] as? [[String: Any]])?.first?["sensor"] as? String == "current")
+            #expect(opened.first { $0["device"] as? String == "pump-02" }?["trigger_seq"] as? Int == 90)
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0, "\(agent.output)")
+            await publisher.shutdown()
+            await alerts.close()
+        }
+    }
+
     @Test("The last will says offline when the agent is killed with SIGKILL")
     func lastWill() async throws {
         try await MosquittoBroker.with { broker in

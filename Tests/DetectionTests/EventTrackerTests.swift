@@ -45,6 +45,32 @@ struct EventTrackerTests {
         #expect(escalated?.state == .update && escalated?.severity == .critical)
     }
 
+    @Test("A finding opens at once and names the event; one joining a score-based event names it from then on")
+    func finding() {
+        let policy = EventPolicy(openCount: 3, openWindow: 5, closeAfter: 2)
+        var tracker = EventTracker(policy: policy)
+        var dropout = observation(0, 0.4, anomalous: true)
+        dropout.immediate = true
+        dropout.finding = "missing_data"
+        let opened = tracker.observe(dropout)
+        #expect(opened?.state == .open && opened?.finding == "missing_data")
+        #expect(tracker.observe(observation(1, 0.4)) == nil)
+        #expect(tracker.observe(observation(2, 0.4))?.finding == "missing_data")  // closed, still named
+
+        var scored = EventTracker(policy: policy)
+        var states: [String] = []
+        for index in 0..<3 {  // three anomalous scores: k of n opens at the third, without a finding
+            if let snapshot = scored.observe(observation(index, 0.7)) { states.append("\(snapshot.state.rawValue):\(snapshot.finding ?? "-")") }
+        }
+        var stuck = observation(3, 0.7)
+        stuck.finding = "stuck_sensor"
+        _ = scored.observe(stuck)
+        for index in 4..<6 {
+            if let snapshot = scored.observe(observation(index, 0.4)) { states.append("\(snapshot.state.rawValue):\(snapshot.finding ?? "-")") }
+        }
+        #expect(states == ["open:-", "closed:stuck_sensor"])
+    }
+
     @Test("Flapping input below k of n never opens, and a flapping episode stays one event")
     func flapping() {
         var quiet = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5, closeAfter: 3))
