@@ -212,7 +212,8 @@ function renderEvents(events) {
   const rows = events.map((e) => {
     const who = e.contributors.map((c) => `${esc(c.sensor)} ${(100 * c.share).toFixed(0)}% (${fmt(c.value)} vs ${fmt(c.expected)})`).join("<br>");
     return `<tr data-event="${esc(e.event_id)}" data-device="${esc(e.device)}"><td class="state-${e.state}">${e.state}</td>` +
-      `<td>${esc(e.device)}<br><span class="meta">${fmtTime(e.started_at)} · ${esc(e.severity)}</span></td>` +
+      `<td>${esc(e.device)}<br><span class="meta">${fmtTime(e.started_at)} · ${esc(e.severity)}` +
+      `${e.finding ? " · " + esc(e.finding.replace("_", " ")) : ""}</span></td>` +
       `<td class="num">${fmt(e.peak_score)}</td><td>${who}</td></tr>`;
   });
   $("events").innerHTML = rows.length ? "<tr><th>state</th><th>device</th><th>peak</th><th>contributors</th></tr>" + rows.join("")
