@@ -121,6 +121,8 @@ func agentRate(run: Int) async throws -> (rate: Double, scored: Int, dropped: In
     configuration.broker.port = broker.port
     configuration.model.path = modelPath
     configuration.model.watchSeconds = 0
+    configuration.store.path = directory.appendingPathComponent("journal-\(run).jsonl").path
+    configuration.http.enabled = false
     configuration.health.intervalSeconds = 60
     var logger = Logger(label: "bench")
     logger.logLevel = .error
@@ -168,6 +170,8 @@ func latency() async throws -> [Double] {
     configuration.broker.port = broker.port
     configuration.model.path = modelPath
     configuration.model.watchSeconds = 0
+    configuration.store.path = directory.appendingPathComponent("journal-latency.jsonl").path
+    configuration.http.enabled = false
     configuration.health.intervalSeconds = 1
     var logger = Logger(label: "bench")
     logger.logLevel = .error
@@ -263,8 +267,8 @@ let feeding = Task {
 let launchedAt = ContinuousClock.now
 // The dashboard is on by default (its live view records every scored point); on a free port.
 let httpArguments = options["http"] == 0 ? ["--no-http"] : ["--http-port", "0"]
-let agentProcess = try launch(agentBinary, ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--config", configPath, "--log-level", "error"]
-                              + httpArguments)
+let agentProcess = try launch(agentBinary, ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--config", configPath, "--log-level", "error",
+                                            "--store-path", directory.appendingPathComponent("journal-process.jsonl").path] + httpArguments)
 while opened.withLock({ $0 }) == nil && ContinuousClock.now - launchedAt < .seconds(20) { try await Task.sleep(for: .milliseconds(1)) }
 feeding.cancel()
 if let first = opened.withLock({ $0 }) {

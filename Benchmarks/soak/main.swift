@@ -49,7 +49,7 @@ let agent = Process()
 agent.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("anomaly-agent")
 // Dashboard on (its per-device rings are part of the memory that must stay flat), on a free port.
 agent.arguments = ["run", "--broker-port", "\(broker.port)", "--model", modelPath, "--health-interval", "2", "--log-level", "warning",
-                   "--http-port", "0"]
+                   "--http-port", "0", "--store-path", directory.appendingPathComponent("journal.jsonl").path]
 try agent.run()
 let received = Atomic<Int>(0)
 var watchConfiguration = MQTTConfiguration(port: broker.port, clientID: "soak-health")

@@ -108,6 +108,13 @@ extension AgentConfiguration {
             health.errorPayloadBytes = try section.int("errorPayloadBytes") ?? health.errorPayloadBytes
             try section.finish()
         }
+        if var section = try root.object("store") {
+            store.path = try section.string("path") ?? store.path
+            store.maxEvents = try section.int("maxEvents") ?? store.maxEvents
+            store.maxBytes = try section.int("maxBytes") ?? store.maxBytes
+            store.maxAgeSeconds = try section.double("maxAgeSeconds") ?? store.maxAgeSeconds
+            try section.finish()
+        }
         if var section = try root.object("http") {
             http.enabled = try section.bool("enabled") ?? http.enabled
             http.address = try section.string("address") ?? http.address

@@ -93,6 +93,18 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var chartJS = "/usr/share/javascript/chart.js/chart.min.js"
     }
 
+    /// The on-disk outbox of events (and the latest health while the broker is away).
+    public struct Store: Sendable, Equatable {
+        /// The journal file; relative paths are from the working directory (/var/lib/edge-anomaly under systemd).
+        public var path = "event-journal.jsonl"
+        /// Pending entries at most; beyond that the oldest are dropped and counted.
+        public var maxEvents = 10_000
+        /// Pending payload bytes at most.
+        public var maxBytes = 16 << 20
+        /// Pending entries older than this are dropped (and counted) instead of published.
+        public var maxAgeSeconds = 7 * 86_400.0
+    }
+
     /// The agent's id: a single topic level.
     public var agent = "agent-01"
     public var broker = Broker()
@@ -102,6 +114,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var detection = DetectorConfiguration()
     public var health = Health()
     public var http = HTTP()
+    public var store = Store()
     /// trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -145,6 +158,10 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: "logLevel", "\(logLevel.debugDescription) is not a log level")
         }
         try validateHTTP()
+        guard !store.path.isEmpty else { throw ConfigurationError(key: "store.path", "must not be empty") }
+        guard store.maxEvents >= 1 else { throw ConfigurationError(key: "store.maxEvents", "must be at least 1") }
+        guard store.maxBytes >= 4096 else { throw ConfigurationError(key: "store.maxBytes", "must be at least 4096") }
+        guard store.maxAgeSeconds > 0 else { throw ConfigurationError(key: "store.maxAgeSeconds", "must be positive") }
         do {
             try detection.validate()
         } catch {

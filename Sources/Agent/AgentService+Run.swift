@@ -12,6 +12,12 @@ extension AgentService {
     public func run() async throws {
         let events = Task { await self.followConnection() }
         defer { events.cancel() }
+        let forwarding = Task { await self.forward() }
+        defer { forwarding.cancel() }
+        if outbox.journal.counts.pending > 0 {
+            logger.info("journal holds entries from an earlier run; they go out after the connect",
+                        metadata: ["pending": "\(outbox.journal.counts.pending)", "path": "\(outbox.journal.path)"])
+        }
         guard try await connectUntilUp() else { return await stop() }
         try await client.subscribe(topics.telemetryFilter, qos: MQTTQoS(rawValue: Int32(configuration.broker.telemetryQoS)) ?? .atMostOnce)
         if configuration.http.enabled && configuration.http.groundTruth {
@@ -37,6 +43,7 @@ extension AgentService {
             case .stop: break loop
             case .reload: reloadModel()
             case .tick:
+                outbox.wake.yield()
                 // The watchdog hears from this loop only while it turns: a hung agent gets restarted.
                 if let interval = systemd.watchdogInterval, ContinuousClock.now - lastWatchdog >= interval {
                     lastWatchdog = ContinuousClock.now
@@ -96,6 +103,7 @@ extension AgentService {
         for await event in client.connectionEvents {
             switch event {
             case .connected:
+                outbox.wake.yield()
                 let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .online, ts: .now()))
                 do {
                     try client.publishWithoutWaiting(topics.status, payload: status, qos: .atLeastOnce, retain: true)
@@ -114,14 +122,21 @@ extension AgentService {
         let statistics = client.statistics
         let broker = HealthReport.Broker(connected: client.isConnected, connects: statistics.connects, disconnects: statistics.disconnects)
         let state = core.withLock { $0.detector == nil ? "learning" : "running" }
-        let (report, newlyStale) = core.withLock {
+        var (report, newlyStale) = core.withLock {
             $0.healthReport(configuration: configuration, startedAt: startedAt, intervalSeconds: intervalSeconds, broker: broker,
                             droppedInternally: statistics.dropped, state: state)
         }
+        let journal = outbox.journal.counts
+        report.store = .init(pending: journal.pending, droppedFull: journal.droppedFull, droppedOld: journal.droppedOld)
         let previous = lastHealth.withLock { last in defer { last = report }; return last }
         core.handles.update(from: report, previousModel: previous?.model)
-        // Health is current state: while disconnected it is not queued (libmosquitto would keep every one).
-        guard client.isConnected else { return }
+        // Health is current state: while disconnected only the latest waits in the journal (each replaces
+        // the one before), to go out, marked historical, after the reconnect.
+        guard client.isConnected else {
+            outbox.journal.append(topic: topics.health, payload: AgentService.encode(report), retain: true, historical: true,
+                                  at: report.ts.milliseconds)
+            return
+        }
         try? client.publishWithoutWaiting(topics.health, payload: AgentService.encode(report), qos: .atLeastOnce, retain: true)
         // A device that went silent is a data-quality finding, reported once when it happens.
         for device in newlyStale.prefix(100) {
@@ -137,7 +152,8 @@ extension AgentService {
     func stop() async {
         logger.info("agent stopping")
         if client.isConnected {
-            try? await client.unsubscribe(topics.telemetryFilter)
+            // A persistent session keeps its subscription, so the broker queues telemetry (QoS 1) until we are back.
+            if configuration.broker.cleanSession { try? await client.unsubscribe(topics.telemetryFilter) }
             let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .offline, ts: .now()))
             // Bounded: a broker that has just gone away must not hold up the shutdown.
             _ = try? await withThrowingTaskGroup(of: Void.self) { group in

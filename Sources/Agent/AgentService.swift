@@ -69,7 +69,8 @@ public final class AgentService: Sendable {
         mqtt.will = .init(topic: try configuration.topics.status.render(["agent": configuration.agent]),
                           payload: Self.encode(AgentStatus(agent: configuration.agent, state: .offline, ts: .now())), qos: .atLeastOnce, retain: true)
         mqtt.delivery = .handler
-        let outbox = Outbox()
+        let outbox = Outbox(journal: try EventJournal(path: configuration.store.path, limits: .init(
+            maxEntries: configuration.store.maxEvents, maxBytes: configuration.store.maxBytes, maxAgeSeconds: configuration.store.maxAgeSeconds)))
         let core = self.core
         let topics = try Self.renderTopics(configuration)
         let client = try MQTTClient(configuration: mqtt, logger: logger) { message in
@@ -124,6 +125,16 @@ final class LockedCore: Sendable {
 /// break the client → handler → outbox → client cycle.
 final class Outbox: Sendable {
     let client = Mutex<MQTTClient?>(nil)
+    /// Events go through the journal: written first, published by the forwarder, marked done on PUBACK.
+    let journal: EventJournal
+    let wake: AsyncStream<Void>.Continuation
+    let wakeups: AsyncStream<Void>
+
+    init(journal: EventJournal) {
+        self.journal = journal
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
     func current() -> MQTTClient? { client.withLock { $0 } }
 }
 
@@ -147,7 +158,8 @@ extension AgentService {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
-    /// The hot path, on the MQTT network thread: one lock for the detector, then publish what it produced.
+    /// The hot path, on the MQTT network thread: one lock for the detector, then journal what it produced
+    /// for the forwarder (one append per event, no I/O per message).
     static func handle(_ message: MQTTMessage, core: LockedCore, outbox: Outbox, configuration: AgentConfiguration,
                        topics: RenderedTopics, logger: Logger) {
         let now = Timestamp.now()
@@ -156,10 +168,12 @@ extension AgentService {
         if let event = actions.event {
             do {
                 let topic = try configuration.topics.anomaly.render(["device": event.device])
-                try client.publishWithoutWaiting(topic, payload: encode(event), qos: .atLeastOnce)
-                let published = Timestamp.now()
+                // Journal first: from here on the event survives a broker outage and a crash of this process.
+                let now = Timestamp.now()
+                outbox.journal.append(topic: topic, payload: encode(event), historical: !client.isConnected, at: now.milliseconds)
+                outbox.wake.yield()
                 if let ts = actions.ts {
-                    let microseconds = Double(published.milliseconds - ts.milliseconds) * 1000
+                    let microseconds = Double(now.milliseconds - ts.milliseconds) * 1000
                     core.withLock { $0.metrics.endToEnd.record(microseconds: microseconds) }
                     core.handles.endToEnd.recordMicroseconds(max(0, microseconds))
                 }
@@ -167,7 +181,7 @@ extension AgentService {
                                                         "score": "\(event.score)", "top": "\(event.contributors.first?.sensor ?? "-")"])
             } catch {
                 core.withLock { $0.metrics.publishFailures += 1 }
-                logger.error("could not publish an anomaly event", metadata: ["event_id": "\(event.eventID)", "error": "\(error)"])
+                logger.error("could not queue an anomaly event", metadata: ["event_id": "\(event.eventID)", "error": "\(error)"])
             }
         }
         if let report = actions.errorReport {

@@ -70,6 +70,14 @@ public struct HealthReport: Sendable, Equatable, Codable {
         enum CodingKeys: String, CodingKey { case open, opened, updated, closed, publishFailures = "publish_failures" }
     }
 
+    /// The on-disk outbox (see `EventJournal`).
+    public struct Store: Sendable, Equatable, Codable {
+        public var pending: Int
+        public var droppedFull: Int
+        public var droppedOld: Int
+        enum CodingKeys: String, CodingKey { case pending, droppedFull = "dropped_full", droppedOld = "dropped_old" }
+    }
+
     public struct Broker: Sendable, Equatable, Codable {
         public var connected: Bool
         public var connects: Int
@@ -89,10 +97,11 @@ public struct HealthReport: Sendable, Equatable, Codable {
     public var broker: Broker
     public var residentMemoryBytes: Int?
     public var intervalSeconds: Double
+    public var store: Store?
 
     enum CodingKeys: String, CodingKey {
         case agent, ts, state, model, messages, devices, events, broker
         case uptimeSeconds = "uptime_s", latencyMilliseconds = "latency_ms", residentMemoryBytes = "resident_memory_bytes"
-        case intervalSeconds = "interval_s"
+        case intervalSeconds = "interval_s", store
     }
 }

@@ -58,6 +58,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "The emulator whose control topic the dashboard's Pause/Resume/Reset/Inject buttons publish to (demo only).")
     var emulator: String?
 
+    @Option(name: .long, help: "The on-disk outbox of events (default event-journal.jsonl in the working directory).")
+    var storePath: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -124,6 +127,7 @@ struct Run: AsyncParsableCommand {
         }
         if let healthInterval { configuration.health.intervalSeconds = healthInterval }
         if let logLevel { configuration.logLevel = logLevel }
+        if let storePath { configuration.store.path = storePath }
         if let httpAddress { configuration.http.address = httpAddress }
         if let httpPort { configuration.http.port = httpPort }
         if noHTTP { configuration.http.enabled = false }

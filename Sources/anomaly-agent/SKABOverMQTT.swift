@@ -28,6 +28,8 @@ struct SKABOverMQTT {
         configuration.broker.telemetryQoS = 1
         configuration.model.path = modelPath
         configuration.model.watchSeconds = 0
+        configuration.store.path = URL(fileURLWithPath: modelPath).deletingLastPathComponent().appendingPathComponent("skab-journal.jsonl").path
+        configuration.http.enabled = false
         configuration.detection = detection
         configuration.detection.maximumPayloadBytes = 65_536
         var logger = Logger(label: "skab")

@@ -28,7 +28,10 @@ final class AgentProcess: Sendable {
         process = Process()
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given } }
         process.executableURL = Self.executable
-        process.arguments = ["run"] + arguments
+        // Each agent its own journal unless the test names one (a restart test reuses it), in the test's folder.
+        let journal = arguments.contains("--store-path") ? [] : ["--store-path", directory.appendingPathComponent("journal-\(UUID().uuidString.prefix(8)).jsonl").path]
+        process.arguments = ["run"] + arguments + journal
+        process.currentDirectoryURL = directory
         log = directory.appendingPathComponent("agent-\(UUID().uuidString.prefix(6)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -71,7 +71,7 @@ say "generating 2 hours of normal data and training a model …"
 "$bin/anomaly-agent" train --data "$work/data/train.csv" --output "$work/model.json" | tee "$work/train.log" >&2
 
 "$bin/anomaly-agent" run --broker-port "$port" --model "$work/model.json" --health-interval 5 \
-    --http-port "$http_port" --emulator emulator-01 > "$work/agent.log" 2>&1 &
+    --http-port "$http_port" --emulator emulator-01 --store-path "$work/event-journal.jsonl" > "$work/agent.log" 2>&1 &
 pids+=($!)
 mosquitto_sub -p "$port" -t 'alerts/#' -v > "$work/alerts.log" 2>&1 &
 pids+=($!)
