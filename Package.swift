@@ -97,11 +97,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fuzz targets (docs/fuzzing.md): the three loaders of outside bytes behind one library, and an
+        // executable each. `make fuzz` builds them with libFuzzer; a normal build makes them replay the corpus.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Agent", "Detection", "IsolationForest", "Telemetry"],
+            path: "Fuzz/FuzzTargets",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "fuzz-telemetry", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-telemetry", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-configuration", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-configuration", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-model-file", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-model-file", swiftSettings: swiftSettings),
+
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Detection", "IsolationForest", "MQTT", "MQTTTesting", "anomaly-agent"],
+            dependencies: ["Agent", "Detection", "FuzzTargets", "IsolationForest", "MQTT", "MQTTTesting", "anomaly-agent"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Telemetry"], swiftSettings: swiftSettings),
