@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab soak soak-ci clean
+.PHONY: help demo demo-check deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab soak soak-ci fuzz fuzz-ci fuzz-merge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -48,6 +48,16 @@ soak: deps ## the agent for 10 minutes at 5,000 msg/s over 1,000 devices; fails 
 soak-ci: ## the soak for 60 s (CI)
 	@$(MAKE) --no-print-directory soak SOAK_SECONDS=60
 
+FUZZ_SECONDS ?= 60
+fuzz: deps ## libFuzzer + ASan on the telemetry, configuration and model-file loaders, FUZZ_SECONDS (60) each
+	@SWIFT="$(SWIFT)" deploy/scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-ci: ## the fuzzers for 20 s each (CI)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+fuzz-merge: ## minimise the committed corpus (Fuzz/corpus) with what the fuzzers found
+	@SWIFT="$(SWIFT)" deploy/scripts/fuzz.sh --merge
+
 SKAB_DIR ?= ../shared/datasets/skab
 bench-skab: ## SKAB's outlier protocol, offline and through MQTT, next to the leaderboard (SKAB_DIR=…)
 	@deploy/scripts/bench-skab.sh $(SKAB_DIR)
@@ -61,4 +71,4 @@ bench-forest: ## Isolation Forest scoring and training speed (next to scikit-lea
 	$(SWIFT) run -c release bench-forest
 
 clean: ## remove build folders
-	rm -rf .build .build-tsan
+	rm -rf .build .build-tsan .build-fuzz
