@@ -44,7 +44,9 @@ enum TelemetryFuzzTarget {
             // A copy of exactly the line, so AddressSanitizer sees a read past its end.
             let message = Array(line)
             let receivedAt = Timestamp(milliseconds: clock.milliseconds + Int64(index) * 1000)
-            let outcome = message.withUnsafeBytes { detector.process(payload: $0, topicDevice: nil, receivedAt: receivedAt) }
+            // Every third message arrives on device d's topic, so the topic/payload check is reached too.
+            let topicDevice: String? = index % 3 == 2 ? "d" : nil
+            let outcome = message.withUnsafeBytes { detector.process(payload: $0, topicDevice: topicDevice, receivedAt: receivedAt) }
             check(outcome)
         }
         require(detector.deviceCount <= 4, "maximumDevices is not enforced")
