@@ -59,9 +59,10 @@ for target in "${targets[@]}"; do
         grep -E "ERROR|SUMMARY|Test unit written|Fatal error|failed:" ".build-fuzz/fuzz-$target.log" >&2 || true
         echo "fuzz: $target FAILED; log .build-fuzz/fuzz-$target.log; reproduce with $binary <artifact>" >&2
     fi
-    # The last status line and the final stats: runs, exec/s, coverage (cov) and features (ft).
-    grep -E "^#[0-9]+" ".build-fuzz/fuzz-$target.log" | tail -1 | sed "s/^/fuzz: $target /"
-    grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" ".build-fuzz/fuzz-$target.log" | sed "s/^/fuzz: $target /" | tr '\n' ' '
-    echo
+    # One line from the last status line: runs, exec/s, edges reached (cov), features (ft), memory.
+    grep -E "^#[0-9]+" ".build-fuzz/fuzz-$target.log" | tail -1 | awk -v t="$target" -v s="$seconds" '{
+        for (i = 1; i <= NF; i++) { if ($i ~ /:$/) v[$i] = $(i + 1) }
+        printf "fuzz: %s: %s runs in %s s, %s exec/s, cov %s, ft %s, corpus %s, rss %s\n",
+            t, substr($1, 2), s, v["exec/s:"], v["cov:"], v["ft:"], v["corp:"], v["rss:"] }'
 done
 exit $status
