@@ -55,7 +55,7 @@ fuzz: deps ## libFuzzer + ASan on the telemetry, configuration and model-file lo
 fuzz-ci: ## the fuzzers for 20 s each (CI)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
-fuzz-merge: ## minimise the committed corpus (Fuzz/corpus) with what the fuzzers found
+fuzz-merge: ## add to the committed corpus (Fuzz/corpus) what the last fuzz runs reached that it does not
 	@SWIFT="$(SWIFT)" deploy/scripts/fuzz.sh --merge
 
 SKAB_DIR ?= ../shared/datasets/skab

@@ -4,7 +4,7 @@
 # Fuzz/corpus/<target> are only read. A crash, a hang or a memory blow-up fails the run and
 # leaves the input in .build-fuzz/artifacts/<target>/.
 #   deploy/scripts/fuzz.sh SECONDS [TARGET…]      (default: every target, SECONDS each)
-#   deploy/scripts/fuzz.sh --merge [TARGET…]       (minimise the committed corpus with what was found)
+#   deploy/scripts/fuzz.sh --merge [TARGET…]       (add to the committed corpus what reached new code)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift="${SWIFT:-swift}"
@@ -35,16 +35,15 @@ for target in "${targets[@]}"; do
     binary=.build-fuzz/release/fuzz-$target
     seeds=Fuzz/corpus/$target
     if [ $mode = merge ]; then
-        # The named seeds (hand-written, and inputs that once failed) stay as they are. found/ becomes
-        # the smallest set of inputs that reaches every edge the seeds and the found inputs reach.
-        # -use_counters=0 merges by edges only: by hit counts it kept 1.4 MB instead of 180 KB.
-        merged=$(mktemp -d)
+        # Adds to found/ only the inputs that reach an edge the committed corpus (named seeds and
+        # found/, read recursively) does not, so a merge changes a few files rather than all of
+        # them. -use_counters=0 merges by edges only: by hit counts it kept 1.4 MB instead of 180 KB.
+        # To shrink found/ again: empty it, then merge (it keeps the smallest set covering every edge).
         mkdir -p ".build-fuzz/corpus/$target" "$seeds/found"
-        "$binary" -merge=1 -use_counters=0 -rss_limit_mb=2048 -timeout=10 "$merged" "$seeds" ".build-fuzz/corpus/$target" \
+        "$binary" -merge=1 -use_counters=0 -rss_limit_mb=2048 -timeout=10 "$seeds" ".build-fuzz/corpus/$target" \
             > ".build-fuzz/merge-$target.log" 2>&1
-        # libFuzzer names merged files by the SHA-1 of their content: drop those that are named seeds.
-        for seed in "$seeds"/*; do [ -f "$seed" ] && rm -f "$merged/$(sha1sum "$seed" | cut -c1-40)"; done
-        rm -f "$seeds"/found/*; cp "$merged"/* "$seeds/found/" 2>/dev/null || true; rm -rf "$merged"
+        # libFuzzer writes the new inputs at the top level under their SHA-1; they belong in found/.
+        find "$seeds" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -exec mv -t "$seeds/found/" {} +
         echo "fuzz: $target corpus now $(find "$seeds" -type f | wc -l) files, $(du -sk --apparent-size "$seeds" | cut -f1) KB"
         continue
     fi
