@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: help demo demo-check deps test-deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab bench-skab-sensitivity soak soak-ci screenshot clean
+.PHONY: help demo demo-check deps test-deps build test test-unit test-tsan bench bench-mqtt bench-forest bench-emulator bench-agent bench-skab bench-skab-sensitivity soak soak-ci fuzz fuzz-ci fuzz-merge screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -51,6 +51,16 @@ soak: deps ## the agent for 10 minutes at 5,000 msg/s over 1,000 devices; fails 
 soak-ci: ## the soak for 60 s (CI)
 	@$(MAKE) --no-print-directory soak SOAK_SECONDS=60
 
+FUZZ_SECONDS ?= 60
+fuzz: deps ## libFuzzer + ASan on the telemetry, configuration and model-file loaders, FUZZ_SECONDS (60) each
+	@SWIFT="$(SWIFT)" deploy/scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-ci: ## the fuzzers for 20 s each (CI)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+fuzz-merge: ## add to the committed corpus (Fuzz/corpus) what the last fuzz runs reached that it does not
+	@SWIFT="$(SWIFT)" deploy/scripts/fuzz.sh --merge
+
 SKAB_DIR ?= ../shared/datasets/skab
 bench-skab: ## SKAB's outlier protocol, offline and through MQTT, next to the leaderboard (SKAB_DIR=…)
 	@deploy/scripts/bench-skab.sh $(SKAB_DIR)
@@ -70,4 +80,4 @@ screenshot: test-deps ## run the browser test and save its dashboard screenshot 
 	EDGE_ANOMALY_ARTEFACTS=$(CURDIR)/docs/images $(SWIFT) test --filter DashboardBrowserTests
 
 clean: ## remove build folders
-	rm -rf .build .build-tsan
+	rm -rf .build .build-tsan .build-fuzz

@@ -110,12 +110,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fuzz targets (docs/fuzzing.md): the three loaders of outside bytes behind one library, and an
+        // executable each. `make fuzz` builds them with libFuzzer; a normal build makes them replay the corpus.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Agent", "Detection", "IsolationForest", "Telemetry"],
+            path: "Fuzz/FuzzTargets",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "fuzz-telemetry", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-telemetry", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-configuration", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-configuration", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-model-file", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-model-file", swiftSettings: swiftSettings),
+
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AgentTests",
             // The executables are listed so that they are built before the tests that run them.
-            dependencies: ["Agent", "AgentHTTP", "Detection", "Evaluation", "IsolationForest", "MQTT", "MQTTTesting", "Telemetry",
+            dependencies: ["Agent", "AgentHTTP", "Detection", "Evaluation", "FuzzTargets", "IsolationForest", "MQTT", "MQTTTesting", "Telemetry",
                            .product(name: "FlyingFox", package: "FlyingFox"), "anomaly-agent", "sensor-emulator"],
             swiftSettings: swiftSettings
         ),

@@ -8,6 +8,12 @@ extension AgentConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(key: "(file)", "cannot read \(path)")
         }
+        return try load(json: data)
+    }
+
+    /// Reads a configuration document (UTF-8 JSON) held in memory: what `load(file:)` does after
+    /// reading the file, exposed so the fuzz target and tests reach the parser without a file.
+    public static func load(json data: Data) throws(ConfigurationError) -> AgentConfiguration {
         var configuration = AgentConfiguration()
         var reader = try ConfigurationReader(json: data)
         try configuration.apply(&reader)

@@ -74,7 +74,17 @@ struct ConfigurationReader {
     /// Refuses keys that were never read (keys starting with `_` are comments).
     func finish() throws(ConfigurationError) {
         if let unknown = values.keys.sorted().first(where: { !used.contains($0) && !$0.hasPrefix("_") }) {
-            throw ConfigurationError(key: key(unknown), "is not a known key")
+            throw ConfigurationError(key: key(Self.printable(unknown)), "is not a known key")
         }
+    }
+
+    /// A key as the error shows it: plain names as they are; an empty name, or one with characters that
+    /// would make the message unreadable or break a log line, quoted and escaped (the fuzzer's `{"": 1}`
+    /// used to give the error an empty key).
+    static func printable(_ name: String) -> String {
+        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy {
+            $0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)
+        }
+        return plain ? name : name.debugDescription
     }
 }

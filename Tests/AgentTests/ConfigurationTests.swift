@@ -44,6 +44,24 @@ struct ConfigurationTests {
         do { _ = try load(json) } catch { #expect(error.key == key, "\(error)") }
     }
 
+    /// Found by `make fuzz` (Fuzz/corpus/configuration/crash-empty-key.json): `{"": …}` gave an error
+    /// whose key was empty, "configuration key : is not a known key".
+    @Test("An unknown key that is empty or unprintable is quoted in the error", arguments: [
+        (#"{"": 1}"#, #""""#),
+        (#"{"broker": {"": 1}}"#, #"broker."""#),
+        (#"{"a\u0007b": 1}"#, "a\u{07}b".debugDescription),
+        (#"{"ünïcode-key_1.x": 1}"#, "ünïcode-key_1.x"),
+    ])
+    func unknownKeyQuoted(json: String, key: String) {
+        do {
+            _ = try AgentConfiguration.load(json: Data(json.utf8))
+            Issue.record("\(json) was accepted")
+        } catch {
+            #expect(error.key == key, "\(error)")
+            #expect(error.problem == "is not a known key")
+        }
+    }
+
     @Test("Validation names the key", arguments: [
         (#"{"broker": {"port": 70000}}"#, "broker.port"),
         (#"{"agent": "a/b"}"#, "agent"),

@@ -20,7 +20,7 @@ struct EventJournalTests {
         }
         let reopened = try EventJournal(path: file)
         #expect(reopened.pending.map(\.payload) == [#"{"event_id":"e2"}"#, #"{"event_id":"e3"}"#])
-        #expect(reopened.pending.allSatisfy(\.historical))
+        #expect(reopened.pending.allSatisfy { $0.historical })
         reopened.markDone(2)
         reopened.markDone(3)
         #expect(reopened.counts.pending == 0)
