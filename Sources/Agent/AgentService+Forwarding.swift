@@ -18,9 +18,12 @@ extension AgentService {
         let journal = outbox.journal
         while client.isConnected, let entry = journal.next(now: Timestamp.now().milliseconds) {
             let payload = entry.historical ? Self.markedHistorical(entry.payload) : Array(entry.payload.utf8)
+            let connectsBefore = client.statistics.connects
             do {
                 try await client.publish(entry.topic, payload: payload, qos: .atLeastOnce, retain: entry.retain)
                 journal.markDone(entry.number)
+                // The connection broke while this one waited (MQTT resent it as it was): the rest are late.
+                if client.statistics.connects != connectsBefore { journal.markPendingHistorical() }
                 if entry.historical {
                     logger.info("historical entry delivered", metadata: ["topic": "\(entry.topic)", "produced": "\(entry.at)"])
                 }

@@ -107,9 +107,10 @@ final class Collector: Sendable {
         var all: [MQTTMessage] { messages.withLock { $0 } }
     }
 
-    init(_ broker: MosquittoBroker, filter: String) async throws {
-        client = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "collector-\(UUID().uuidString.prefix(6))",
-                                                                 reconnectDelay: 1...1))
+    /// `cleanSession: false` with a fixed `clientID` makes a persistent subscriber: the broker queues for it while it is away.
+    init(_ broker: MosquittoBroker, filter: String, clientID: String? = nil, cleanSession: Bool = true) async throws {
+        client = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: clientID ?? "collector-\(UUID().uuidString.prefix(6))",
+                                                                 cleanSession: cleanSession, reconnectDelay: 1...1))
         try await client.connect()
         try await client.subscribe(filter, qos: .atLeastOnce)
         let messages = client.messages
