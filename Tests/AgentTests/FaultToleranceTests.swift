@@ -47,6 +47,23 @@ struct FaultToleranceTests {
         return next
     }
 
+    /// A broker that saves its state after every change (a SIGKILL must not cost the subscriber its
+    /// session), the agent on it with health every second, and a persistent subscriber to `alerts/#`.
+    func withKillableBroker(_ body: (MosquittoBroker, AgentProcess, Collector) async throws -> Void) async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with(.init(persistence: true, extraConfiguration: ["autosave_interval 1", "autosave_on_changes true"])) { broker in
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--no-http", "--health-interval", "1"],
+                                         directory: directory)
+            let alerts = try await persistentCollector(broker)
+            try await body(broker, agent, alerts)
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+            await alerts.close()
+        }
+    }
+
     @Test("Events left in the journal by a killed agent go out after the restart, in order, historical, with their ids")
     func journalAfterCrash() async throws {
         let directory = try temporaryDirectory()
@@ -114,14 +131,7 @@ struct FaultToleranceTests {
 
     @Test("The broker killed with SIGKILL and restarted three times during a stream: every event the agent opened arrives")
     func brokerKilled() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let model = try writeModel(in: directory)
-        // Save the broker's state after every change: a SIGKILL must not cost the subscriber its session.
-        try await MosquittoBroker.with(.init(persistence: true, extraConfiguration: ["autosave_interval 1", "autosave_on_changes true"])) { broker in
-            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--no-http", "--health-interval", "1"],
-                                         directory: directory)
-            let alerts = try await persistentCollector(broker)
+        try await withKillableBroker { broker, agent, alerts in
             var seq = 0
             for round in 0..<3 {
                 // Connected again: a fresh health report counts this connection (a restored retained one does not).
@@ -144,21 +154,12 @@ struct FaultToleranceTests {
             let received = anomalyIDs(alerts)
             #expect(Set(received).isSuperset(of: opened), "opened \(opened.sorted()), received \(received)")
             report("broker SIGKILL x3", opened: opened, alerts)
-            agent.signal(SIGTERM)
-            #expect(agent.wait() == 0)
-            await alerts.close()
         }
     }
 
     @Test("Events the agent produced while the broker was down go out after it returns, with their ids, in order")
     func eventsDuringOutage() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let model = try writeModel(in: directory)
-        try await MosquittoBroker.with(.init(persistence: true, extraConfiguration: ["autosave_interval 1", "autosave_on_changes true"])) { broker in
-            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--no-http", "--health-interval", "1"],
-                                         directory: directory)
-            let alerts = try await persistentCollector(broker)
+        try await withKillableBroker { broker, agent, alerts in
             try await alerts.wait("agent online") { alerts.payloads(on: "/status").last?["state"] as? String == "online" }
             // The agent is frozen while the telemetry reaches its socket; then the broker dies. When the agent
             // thaws it scores what was already delivered and opens events with no broker to take them.
@@ -168,7 +169,7 @@ struct FaultToleranceTests {
             var seq = 0
             for device in ["pump-01", "pump-02", "pump-03"] { seq = try await burst(publisher, device: device, from: seq) }
             await publisher.shutdown()
-            try await Task.sleep(for: .seconds(1))  // the broker writes the bursts into the frozen agent's socket
+            try await Task.sleep(for: .milliseconds(300))  // the broker writes the bursts into the frozen agent's socket
             broker.kill()
             agent.signal(SIGCONT)
             // Under load the broker may not have passed on every burst before it died: what matters is what was opened.
@@ -186,9 +187,6 @@ struct FaultToleranceTests {
             // The first was on its way when the connection broke; the two behind it waited in the journal.
             #expect(opens.dropFirst().allSatisfy { $0["historical"] as? Bool == true }, "\(opens)")
             report("events produced during a broker outage", opened: opened, alerts)
-            agent.signal(SIGTERM)
-            #expect(agent.wait() == 0)
-            await alerts.close()
         }
     }
 
