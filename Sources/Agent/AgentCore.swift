@@ -26,8 +26,13 @@ struct AgentCore: Sendable {
     mutating func handle(topic: String, payload: [UInt8], configuration: AgentConfiguration, now: Timestamp) -> Actions {
         let topicDevice = configuration.topics.telemetry.value(of: "device", in: topic)
         // Not a telemetry topic: the ground truth the dashboard subscribed to (rare; decoded the slow way).
-        if topicDevice == nil, live != nil, configuration.topics.truth.match(topic) != nil {
-            if let record = try? JSONDecoder().decode(GroundTruthRecord.self, from: Data(payload)) { live?.record(record) }
+        if topicDevice == nil, live != nil, let truthDevice = configuration.topics.truth.value(of: "device", in: topic) {
+            // Only for devices being scored, and only as the topic names them: the truth topic must not be a
+            // way to grow the agent's memory with made-up devices.
+            if payload.count <= 4096, let record = try? JSONDecoder().decode(GroundTruthRecord.self, from: Data(payload)),
+               record.device == truthDevice, live?.series[truthDevice] != nil {
+                live?.record(record)
+            }
             return Actions()
         }
         metrics.received += 1

@@ -15,6 +15,8 @@ struct LiveView: Sendable {
     private(set) var episodes = EpisodeCollector()
     /// Events count towards accuracy only once ground truth has been seen.
     private(set) var truthSeen = false
+    private var truthRecords = 0
+    static let truthRecordLimit = 100_000
 
     init(seriesPoints: Int, recentEvents: Int) {
         self.seriesPoints = seriesPoints
@@ -42,6 +44,12 @@ struct LiveView: Sendable {
 
     mutating func record(_ truth: GroundTruthRecord) {
         truthSeen = true
+        // A demo runs for hours, not months; past this the figures start afresh rather than grow without end.
+        truthRecords += 1
+        if truthRecords > Self.truthRecordLimit {
+            episodes = EpisodeCollector()
+            truthRecords = 1
+        }
         episodes.add(truth)
     }
 

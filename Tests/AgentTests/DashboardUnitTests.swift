@@ -1,8 +1,10 @@
 @testable import Agent
 @testable import AgentHTTP
+import Detection
 import Evaluation
 import FlyingFox
 import Foundation
+import IsolationForest
 import Telemetry
 import Testing
 
@@ -121,5 +123,32 @@ struct DashboardUnitTests {
         #expect(configuration.http.groundTruth == false)
         try #"{"http": {"prot": 9090}}"#.write(to: file, atomically: true, encoding: .utf8)
         #expect { try AgentConfiguration.load(file: file.path) } throws: { ($0 as? ConfigurationError)?.key.hasPrefix("http") == true }
+    }
+}
+
+@Suite("Ground truth reaches the live view only for scored devices")
+struct LiveTruthRoutingTests {
+    @Test("Truth for a device never scored, or naming another device than its topic, is ignored")
+    func routing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try AnomalyModel(contentsOfFile: try writeModel(in: directory).path)
+        var core = AgentCore(limiter: ErrorReportLimiter(rate: 5, now: 0))
+        core.detector = try Detector(model: model)
+        core.live = LiveView(seriesPoints: 10, recentEvents: 10)
+        let configuration = AgentConfiguration()
+        func truth(_ device: String, on topicDevice: String) -> AgentCore.Actions {
+            let record = #"{"device":"\#(device)","id":"t1","kind":"spike","state":"start","sensors":["vibration"],"ts":1000}"#
+            return core.handle(topic: "sensors/\(topicDevice)/truth", payload: Array(record.utf8), configuration: configuration, now: Timestamp(milliseconds: 1_000))
+        }
+        _ = truth("pump-01", on: "pump-01")
+        #expect(core.live?.truthSeen == false)
+        _ = core.handle(topic: "sensors/pump-01/telemetry", payload: telemetry(device: "pump-01", seq: 1, normalReading(1)),
+                        configuration: configuration, now: .now())
+        _ = truth("pump-02", on: "pump-01")
+        #expect(core.live?.truthSeen == false)
+        _ = truth("pump-01", on: "pump-01")
+        #expect(core.live?.truthSeen == true)
+        #expect(core.metrics.received == 1)  // truth is not telemetry
     }
 }
