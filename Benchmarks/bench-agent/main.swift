@@ -115,18 +115,23 @@ func ceilingRate() async throws -> Double {
     return Double(messageCount) / seconds(elapsed)
 }
 
-func agentRate(run: Int) async throws -> (rate: Double, scored: Int, dropped: Int) {
+/// An agent in this process on the benchmark's broker and model, with its own journal and no dashboard.
+func inProcessAgent(id: String, healthInterval: Double) throws -> AgentService {
     var configuration = AgentConfiguration()
-    configuration.agent = "bench-\(run)"
+    configuration.agent = id
     configuration.broker.port = broker.port
     configuration.model.path = modelPath
     configuration.model.watchSeconds = 0
-    configuration.store.path = directory.appendingPathComponent("journal-\(run).jsonl").path
+    configuration.store.path = directory.appendingPathComponent("journal-\(id).jsonl").path
     configuration.http.enabled = false
-    configuration.health.intervalSeconds = 60
+    configuration.health.intervalSeconds = healthInterval
     var logger = Logger(label: "bench")
     logger.logLevel = .error
-    let service = try AgentService(configuration: configuration, logger: logger)
+    return try AgentService(configuration: configuration, logger: logger)
+}
+
+func agentRate(run: Int) async throws -> (rate: Double, scored: Int, dropped: Int) {
+    let service = try inProcessAgent(id: "bench-\(run)", healthInterval: 60)
     let running = Task { try await service.run() }
     while service.mqttStatistics.connects == 0 { try await Task.sleep(for: .milliseconds(10)) }
     try await Task.sleep(for: .milliseconds(400))  // subscribed
@@ -165,17 +170,7 @@ print(String(format: "throughput  anomaly agent (scored)                 %9.0f m
 
 // MARK: Latency at a steady 10,000 msg/s
 func latency() async throws -> [Double] {
-    var configuration = AgentConfiguration()
-    configuration.agent = "bench-latency"
-    configuration.broker.port = broker.port
-    configuration.model.path = modelPath
-    configuration.model.watchSeconds = 0
-    configuration.store.path = directory.appendingPathComponent("journal-latency.jsonl").path
-    configuration.http.enabled = false
-    configuration.health.intervalSeconds = 1
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    let service = try AgentService(configuration: configuration, logger: logger)
+    let service = try inProcessAgent(id: "bench-latency", healthInterval: 1)
     let running = Task { try await service.run() }
     let latencies = Mutex<[Double]>([])
     var consumerConfiguration = MQTTConfiguration(port: broker.port, clientID: "bench-consumer")
