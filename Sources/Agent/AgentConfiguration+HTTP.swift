@@ -28,7 +28,9 @@ extension AgentConfiguration {
     public func resolveHTTPToken(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> String? {
         if let file = http.tokenFile {
             guard let data = FileManager.default.contents(atPath: file) else { throw ConfigurationError(key: "http.tokenFile", "cannot read \(file)") }
-            let token = String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+            // Any line ending (a file written on Windows keeps "\r") and stray spaces are not part of the token.
+            let token = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first
+                .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard token.count >= 16 else { throw ConfigurationError(key: "http.tokenFile", "the token must be at least 16 characters") }
             return token
         }

@@ -72,6 +72,8 @@ extension DashboardServer {
         }
         let command: ControlCommand
         do {
+            // Refuse by the declared length before reading: a chunked body (no length) is read at most once past 4 KB.
+            if let length = request.bodySequence.count, length > 4096 { return .text(.payloadTooLarge, "a command is at most 4096 bytes\n") }
             let body = try await request.bodyData
             guard body.count <= 4096 else { return .text(.payloadTooLarge, "a command is at most 4096 bytes\n") }
             command = try JSONDecoder().decode(ControlCommand.self, from: body)

@@ -27,7 +27,11 @@ public struct DataQualityMonitor: Sendable {
         // rest repeats itself for a while, a frozen one for ever.
         stuckLimits = longestRuns.map { run in
             guard policy.stuckFactor > 0, let run else { return nil }
-            return max(3, Int((Double(run) * policy.stuckFactor).rounded(.up)))
+            // A run or factor read from a file can be absurd: past a billion repeats the check means nothing,
+            // and converting such a product to Int would trap.
+            let limit = (Double(run) * policy.stuckFactor).rounded(.up)
+            guard limit.isFinite, limit < 1e9 else { return nil }
+            return max(3, Int(limit))
         }
         missingAfter = policy.missingAfter
         last = Array(repeating: .nan, count: longestRuns.count)

@@ -111,6 +111,16 @@ struct DashboardUnitTests {
         #expect(throws: Never.self) { try configuration.validate() }
     }
 
+    @Test("A token file written with CRLF line endings gives the token without the carriage return")
+    func crlfToken() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "0123456789abcdef\r\nsecond line\r\n".write(to: file, atomically: true, encoding: .utf8)
+        var configuration = AgentConfiguration()
+        configuration.http.tokenFile = file.path
+        #expect(try configuration.resolveHTTPToken() == "0123456789abcdef")
+    }
+
     @Test("The configuration file's http section is read, unknown keys refused")
     func loading() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("http-\(UUID().uuidString).json")

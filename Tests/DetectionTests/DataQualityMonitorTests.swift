@@ -119,3 +119,15 @@ struct DataQualityDetectorTests {
         #expect(text.contains("\"finding\":\"missing_data\""))
     }
 }
+
+@Suite("Data-quality limits from absurd inputs")
+struct DataQualityLimitTests {
+    @Test("A longest run or factor too large for a count switches the stuck check off instead of trapping")
+    func absurdRun() {
+        var policy = DataQualityPolicy()
+        policy.stuckFactor = 1e300
+        let monitor = DataQualityMonitor(longestRuns: [Int.max, 4], policy: policy)
+        #expect(monitor.stuckLimits[0] == nil)
+        #expect(monitor.stuckLimits[1] == nil)
+    }
+}
