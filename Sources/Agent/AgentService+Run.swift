@@ -137,6 +137,7 @@ extension AgentService {
                                   at: report.ts.milliseconds)
             return
         }
+        outbox.journal.discardRetained(topic: topics.health)
         try? client.publishWithoutWaiting(topics.health, payload: AgentService.encode(report), qos: .atLeastOnce, retain: true)
         // A device that went silent is a data-quality finding, reported once when it happens.
         for device in newlyStale.prefix(100) {

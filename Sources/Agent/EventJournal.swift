@@ -100,7 +100,7 @@ public final class EventJournal: Sendable {
     public func append(topic: String, payload: [UInt8], retain: Bool = false, historical: Bool, at: Int64) -> Int {
         state.withLock { state in
             if retain, let index = state.pending.firstIndex(where: { $0.replaceable && $0.topic == topic }) {
-                state.finish(state.pending[index].number)
+                state.finish(state.pending[index].number, path: path)
             }
             let entry = Entry(number: state.nextNumber, at: at, topic: topic, retain: retain, historical: historical,
                               payload: String(decoding: payload, as: UTF8.self))
@@ -110,7 +110,7 @@ public final class EventJournal: Sendable {
             state.write(Self.line(entry))
             while state.pending.count > limits.maxEntries || (state.pendingBytes > limits.maxBytes && state.pending.count > 1) {
                 state.counts.droppedFull += 1
-                state.finish(state.pending[0].number)
+                state.finish(state.pending[0].number, path: path)
             }
             return entry.number
         }
@@ -121,17 +121,22 @@ public final class EventJournal: Sendable {
         state.withLock { state in
             while let first = state.pending.first, Double(now - first.at) / 1000 > limits.maxAgeSeconds {
                 state.counts.droppedOld += 1
-                state.finish(first.number)
+                state.finish(first.number, path: path)
             }
             return state.pending.first
         }
     }
 
-    /// Marks an entry as delivered; compacts the file when nothing is pending or acks dominate it.
+    /// Marks an entry as delivered (the file is compacted as it goes, see `State.finish`).
     public func markDone(_ number: Int) {
+        state.withLock { $0.finish(number, path: path) }
+    }
+
+    /// Drops pending retained entries on `topic`: a fresh health report just went out and an older one
+    /// from an outage must not overwrite it on the broker.
+    public func discardRetained(topic: String) {
         state.withLock { state in
-            state.finish(number)
-            if (state.pending.isEmpty && state.fileBytes > 0) || state.fileBytes > 4 * max(state.pendingBytes, 1 << 16) { state.rewrite(path: path) }
+            for entry in state.pending where entry.retain && entry.topic == topic { state.finish(entry.number, path: path) }
         }
     }
 
@@ -194,11 +199,20 @@ extension EventJournal.State {
         if written > 0 { fileBytes += written }
     }
 
-    mutating func finish(_ number: Int) {
+    /// Removes a pending entry and records that, keeping the file small on every path (delivery, drops,
+    /// a replaced health slot during an outage): emptied when nothing is pending, rewritten when done
+    /// lines dominate it.
+    mutating func finish(_ number: Int, path: String) {
         guard let index = pending.firstIndex(where: { $0.number == number }) else { return }
         pendingBytes -= pending[index].payload.utf8.count
         pending.remove(at: index)
+        if pending.isEmpty {
+            // The usual case after each delivery: truncating is one system call, no new file.
+            if ftruncate(descriptor, 0) == 0 { fileBytes = 0 }
+            return
+        }
         write(EventJournal.line(EventJournal.Line(done: number)))
+        if fileBytes > 4 * max(pendingBytes, 1 << 16) { rewrite(path: path) }
     }
 
     /// Replaces the file by one holding only the pending entries (write a temporary file, rename).
@@ -206,7 +220,13 @@ extension EventJournal.State {
         let temporary = path + ".tmp"
         var contents: [UInt8] = []
         for entry in pending { contents += EventJournal.line(entry) }
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(contents)), rename(temporary, path) == 0 else { return }
+        // Private like the journal, and on disk before it replaces it: a power cut must not leave it empty.
+        let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard file >= 0 else { return }
+        let written = contents.withUnsafeBytes { Glibc.write(file, $0.baseAddress, $0.count) }
+        let synced = fsync(file) == 0
+        close(file)
+        guard written == contents.count, synced, rename(temporary, path) == 0 else { return }
         let reopened = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard reopened >= 0 else { return }
         close(descriptor)

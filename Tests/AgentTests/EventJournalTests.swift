@@ -59,6 +59,24 @@ struct EventJournalTests {
         #expect(journal.pending.map(\.payload) == [#"{"e":1}"#, #"{"h":2}"#])
     }
 
+    @Test("A long outage replacing the health slot keeps the file small; a fresh health report discards the waiting one")
+    func boundedOnDisk() throws {
+        let file = try path()
+        let journal = try EventJournal(path: file)
+        journal.append(topic: "alerts/pump-01/anomaly", payload: bytes("{\"e\":1}"), historical: true, at: 1)
+        let health = String(repeating: "x", count: 2_000)
+        for number in 0..<2_000 {
+            journal.append(topic: "alerts/agent/a/health", payload: bytes("{\"h\":\(number),\"pad\":\"\(health)\"}"), retain: true, historical: true, at: 2)
+        }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        #expect(size < 4 * (1 << 16) + 4_096, "journal file is \(size) bytes after 2,000 replaced health reports")
+        #expect(journal.pending.count == 2)
+        journal.discardRetained(topic: "alerts/agent/a/health")
+        #expect(journal.pending.map(\.payload) == [#"{"e":1}"#])
+        let permissions = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+        #expect(permissions == 0o600)
+    }
+
     @Test("Two agents cannot share a journal")
     func exclusive() throws {
         let file = try path()
