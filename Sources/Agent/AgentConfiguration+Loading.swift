@@ -75,7 +75,7 @@ extension AgentConfiguration {
             if let names = try section.strings("derived") {
                 learn.derived = try names.map { (name) throws(ConfigurationError) -> FeatureSpec.Derived in
                     guard let kind = FeatureSpec.Derived(rawValue: name) else {
-                        throw ConfigurationError(key: "learn.derived", "\(name.debugDescription) is not one of mean, std, diff, dev")
+                        throw ConfigurationError(key: "learn.derived", "\(name.debugDescription) is not one of \(FeatureSpec.Derived.names)")
                     }
                     return kind
                 }

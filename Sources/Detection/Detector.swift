@@ -14,6 +14,8 @@ public struct Detector: Sendable {
     private var devices: [String: DeviceState] = [:]
     private var values: [Double]
     private var features: [Double]
+    /// The features whose envelope is checked (`FeatureSpec.envelopeFeatures`), as indices.
+    private var judgedFeatures: [Int]
     /// Event numbers continue across devices' lifetimes in this process; seeded from the start time so
     /// that a restarted agent does not reuse an event id.
     private let eventNumberBase: Int
@@ -45,6 +47,7 @@ public struct Detector: Sendable {
         table = SensorTable(spec.sensors)
         values = [Double](repeating: .nan, count: spec.sensors.count)
         features = [Double](repeating: .nan, count: spec.featureCount)
+        judgedFeatures = spec.envelopeFeatureIndices
         // Seconds since 2025 keep ids short and increasing across restarts (one event per second per
         // device at most is far above any sane rate).
         eventNumberBase = Int(max(0, startedAt.milliseconds / 1000 - 1_735_689_600))
@@ -177,8 +180,8 @@ public struct Detector: Sendable {
         let sensorCount = spec.sensors.count
         var perSensor = [Double](repeating: 0, count: sensorCount)
         var worst = 0.0
-        for (index, range) in envelope.enumerated() where features[index].isFinite {
-            let exceedance = range.exceedance(features[index], tolerance: configuration.envelopeTolerance)
+        for index in judgedFeatures where features[index].isFinite {
+            let exceedance = envelope[index].exceedance(features[index], tolerance: configuration.envelopeTolerance)
             if exceedance > 1 {
                 perSensor[index % sensorCount] += exceedance
                 worst = max(worst, exceedance)
@@ -250,5 +253,6 @@ public struct Detector: Sendable {
         table = SensorTable(newSpec.sensors)
         values = [Double](repeating: .nan, count: newSpec.sensors.count)
         features = [Double](repeating: .nan, count: newSpec.featureCount)
+        judgedFeatures = newSpec.envelopeFeatureIndices
     }
 }

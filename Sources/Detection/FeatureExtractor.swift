@@ -3,12 +3,15 @@
 public struct FeatureExtractor: Sendable {
     public let spec: FeatureSpec
     private var windows: [RollingWindow]
+    /// Per sensor, its rolling means of the last `window` messages (for `change`); empty when not needed.
+    private var pastMeans: [DelayLine]
     /// Messages seen since the start or the last reset.
     public private(set) var messagesSeen = 0
 
     public init(spec: FeatureSpec) {
         self.spec = spec
         windows = Array(repeating: RollingWindow(capacity: spec.window), count: spec.sensors.count)
+        pastMeans = spec.derived.contains(.change) ? Array(repeating: DelayLine(delay: spec.window), count: spec.sensors.count) : []
     }
 
     /// True until the windows hold enough history for every derived feature.
@@ -30,7 +33,7 @@ public struct FeatureExtractor: Sendable {
                 switch kind {
                 case .diff: feature = value - window.last
                 case .dev: feature = value - window.mean
-                case .mean, .std: feature = .nan  // after the push below, so the window includes this value
+                case .mean, .std, .change: feature = .nan  // after the push below, so the window includes this value
                 }
                 features[offset + sensor] = feature
             }
@@ -39,10 +42,17 @@ public struct FeatureExtractor: Sendable {
         for sensor in 0..<sensorCount { windows[sensor].push(values[sensor]) }
         offset = sensorCount
         for kind in spec.derived {
-            if kind == .mean || kind == .std {
+            switch kind {
+            case .mean:
+                for sensor in 0..<sensorCount { features[offset + sensor] = windows[sensor].mean }
+            case .std:
+                for sensor in 0..<sensorCount { features[offset + sensor] = windows[sensor].standardDeviation }
+            case .change:
                 for sensor in 0..<sensorCount {
-                    features[offset + sensor] = kind == .mean ? windows[sensor].mean : windows[sensor].standardDeviation
+                    let mean = windows[sensor].mean
+                    features[offset + sensor] = mean - pastMeans[sensor].push(mean)
                 }
+            case .diff, .dev: break
             }
             offset += sensorCount
         }
@@ -61,6 +71,7 @@ public struct FeatureExtractor: Sendable {
     /// Forgets the history, for example after a long gap in the data.
     public mutating func reset() {
         for index in windows.indices { windows[index].reset() }
+        for index in pastMeans.indices { pastMeans[index].reset() }
         messagesSeen = 0
     }
 }

@@ -14,6 +14,10 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
         case diff
         /// Deviation from the rolling mean of the previous values.
         case dev
+        /// Change of the rolling mean over one window: its value now minus its value `window` messages ago.
+        /// Judges a slow sensor (a temperature with thermal inertia) by how fast it moves, not where it is:
+        /// its level keeps the memory of every past disturbance, its rate of change does not.
+        case change
     }
 
     /// Sensor names, in order.
@@ -26,12 +30,16 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
     /// model (see `SensorEnvelope`). A stuck sensor shows as a rolling `std` below anything seen, a jump as
     /// a `dev` beyond anything seen, whatever the forest makes of it.
     public var envelope: [SensorEnvelope]?
+    /// The features whose envelope is checked, by name (nil: all of them). The forest still sees every feature.
+    public var envelopeFeatures: [String]?
 
-    public init(sensors: [String], derived: [Derived] = [], window: Int = 1, envelope: [SensorEnvelope]? = nil) {
+    public init(sensors: [String], derived: [Derived] = [], window: Int = 1, envelope: [SensorEnvelope]? = nil,
+                envelopeFeatures: [String]? = nil) {
         self.sensors = sensors
         self.derived = derived
         self.window = max(1, window)
         self.envelope = envelope
+        self.envelopeFeatures = envelopeFeatures
     }
 
     /// Feature names in model order: `sensor` for raw values, `sensor:derived` for derived ones.
@@ -41,9 +49,20 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
 
     public var featureCount: Int { sensors.count * (1 + derived.count) }
 
-    /// Messages needed before features are complete: the window, plus one for `diff`/`dev` history.
+    /// Messages needed before features are complete: the window, plus one for `diff`/`dev` history, or two
+    /// windows for `change`.
     public var warmUpMessages: Int {
-        derived.isEmpty ? 1 : window + (derived.contains(.diff) || derived.contains(.dev) ? 1 : 0)
+        if derived.isEmpty { return 1 }
+        if derived.contains(.change) { return 2 * window }
+        return window + (derived.contains(.diff) || derived.contains(.dev) ? 1 : 0)
+    }
+
+    /// Indices (in `featureNames` order) of the features whose envelope is checked.
+    public var envelopeFeatureIndices: [Int] {
+        let names = featureNames
+        guard let envelopeFeatures else { return Array(names.indices) }
+        let chosen = Set(envelopeFeatures)
+        return names.indices.filter { chosen.contains(names[$0]) }
     }
 
     /// Checks the specification on its own and against a model's feature names.
@@ -54,6 +73,12 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
         guard window <= 10_000 else { throw DetectionError("featureSpec.window \(window) is larger than 10000") }
         if let envelope, envelope.map(\.sensor) != self.featureNames {
             throw DetectionError("featureSpec.envelope must list the features in order (\(self.featureNames))")
+        }
+        if let envelopeFeatures {
+            let unknown = envelopeFeatures.filter { !self.featureNames.contains($0) }
+            guard unknown.isEmpty else {
+                throw DetectionError("featureSpec.envelopeFeatures names \(unknown), which are not features (\(self.featureNames))")
+            }
         }
         if let featureNames, featureNames != self.featureNames {
             throw DetectionError("the model's features \(featureNames) do not match its featureSpec (\(self.featureNames))")
@@ -89,4 +114,17 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
 public struct DetectionError: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension FeatureSpec.Derived {
+    /// Every kind's name, comma-separated, for help texts and errors.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// Parses a comma-separated list of kinds, such as `mean,change`.
+    public static func list(_ text: String) throws(DetectionError) -> [Self] {
+        try text.split(separator: ",").map { (name) throws(DetectionError) -> Self in
+            guard let kind = Self(rawValue: String(name)) else { throw DetectionError("\(name) is not one of \(names)") }
+            return kind
+        }
+    }
 }

@@ -11,14 +11,17 @@ public struct ModelTrainer: Sendable {
     /// Standardise features before the forest (the forest itself is scale-free; attribution and the
     /// model file's `expected` values are clearer with it).
     public var standardize: Bool
+    /// The features whose envelope the agent checks (nil: all); see `FeatureSpec.envelopeFeatures`.
+    public var envelopeFeatures: [String]?
 
     public init(sensors: [String], derived: [FeatureSpec.Derived] = [], window: Int = 1,
-                forest: IsolationForest.Configuration = .init(), standardize: Bool = false) {
+                forest: IsolationForest.Configuration = .init(), standardize: Bool = false, envelopeFeatures: [String]? = nil) {
         self.sensors = sensors
         self.derived = derived
         self.window = window
         self.forest = forest
         self.standardize = standardize
+        self.envelopeFeatures = envelopeFeatures
     }
 
     /// The training rows: each device's readings through the agent's feature code, warm-up rows and rows
@@ -26,7 +29,7 @@ public struct ModelTrainer: Sendable {
     /// - Parameter readings: per device, its readings in time order, each with one value per sensor
     ///   (NaN for missing).
     public func featureRows(readings: [String: [[Double]]]) throws(DetectionError) -> (FeatureMatrix, FeatureSpec) {
-        var spec = FeatureSpec(sensors: sensors, derived: derived, window: window)
+        var spec = FeatureSpec(sensors: sensors, derived: derived, window: window, envelopeFeatures: envelopeFeatures)
         try spec.validate()
         var rows: [Double] = []
         var rowCount = 0

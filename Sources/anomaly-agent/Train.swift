@@ -21,7 +21,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Sensor columns to use, comma-separated (default: every column but time, device, seq and labels).")
     var sensors: String?
 
-    @Option(help: "Derived features per sensor over a rolling window, comma-separated: mean, std, diff, dev; none for raw values only.")
+    @Option(help: "Derived features per sensor over a rolling window, comma-separated: mean, std, diff, dev, change; none for raw values only.")
     var derived: String = "dev,std,diff"
 
     @Option(help: "Rolling window length in messages (with --derived).")
@@ -47,10 +47,8 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
-        let derivedKinds = try (derived == "none" ? [] : derived.split(separator: ",")).map { name -> FeatureSpec.Derived in
-            guard let kind = FeatureSpec.Derived(rawValue: String(name)) else { throw ValidationError("--derived: \(name) is not one of mean, std, diff, dev") }
-            return kind
-        }
+        let derivedKinds: [FeatureSpec.Derived]
+        do { derivedKinds = derived == "none" ? [] : try FeatureSpec.Derived.list(derived) } catch { throw ValidationError("--derived: \(error)") }
         let samples: IsolationForest.Configuration.MaxSamples
         if maxSamples == "auto" { samples = .auto } else if let count = Int(maxSamples) { samples = .count(count) }
         else if let fraction = Double(maxSamples), fraction > 0, fraction <= 1 { samples = .fraction(fraction) }
