@@ -40,3 +40,20 @@ public enum SensorDynamics {
         sensors.map { slow.contains($0) ? "\($0):\(FeatureSpec.Derived.change.rawValue)" : "\($0):\(FeatureSpec.Derived.mean.rawValue)" }
     }
 }
+
+extension SensorDynamics {
+    /// Which features the envelope checks, as a command-line word: `all` (every feature, nil) or
+    /// `level-or-change` (each sensor's rolling mean, a slow sensor's change instead).
+    public static func envelopeFeatures(_ choice: String, sensors: [String], slow: [String],
+                                        derived: [FeatureSpec.Derived]) throws(DetectionError) -> [String]? {
+        switch choice {
+        case "all": return nil
+        case "level-or-change":
+            guard derived.contains(.mean), slow.isEmpty || derived.contains(.change) else {
+                throw DetectionError("level-or-change needs the derived features to include mean, and change when a sensor is slow (\(slow.joined(separator: ", ")))")
+            }
+            return envelopeFeatures(sensors, slow: slow)
+        default: throw DetectionError("the envelope checks all or level-or-change, not \(choice)")
+        }
+    }
+}

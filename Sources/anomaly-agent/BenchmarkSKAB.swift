@@ -81,15 +81,8 @@ struct BenchmarkSKAB: AsyncParsableCommand {
             if let unknown = slow.first(where: { !sensors.contains($0) }) { throw ValidationError("--slow-sensors: \(unknown) is not one of \(sensors.joined(separator: ", "))") }
         }
         let envelopeFeatures: [String]?
-        switch envelopeOn {
-        case "all": envelopeFeatures = nil
-        case "level-or-change":
-            guard derivedKinds.contains(.mean), slow.isEmpty || derivedKinds.contains(.change) else {
-                throw ValidationError("--envelope-on level-or-change needs --derived to include mean, and change when a sensor is slow")
-            }
-            envelopeFeatures = SensorDynamics.envelopeFeatures(sensors, slow: slow)
-        default: throw ValidationError("--envelope-on must be level-or-change or all, not \(envelopeOn)")
-        }
+        do { envelopeFeatures = try SensorDynamics.envelopeFeatures(envelopeOn, sensors: sensors, slow: slow, derived: derivedKinds) }
+        catch { throw ValidationError("--envelope-on: \(error)") }
         let trainer = ModelTrainer(sensors: sensors, derived: derivedKinds, window: derivedKinds.isEmpty ? 1 : window,
                                    forest: IsolationForest.Configuration(treeCount: 100, contamination: .fraction(contamination), seed: 0),
                                    envelopeFeatures: envelopeFeatures)
@@ -159,7 +152,7 @@ struct BenchmarkSKAB: AsyncParsableCommand {
         }
         let pooled = pooledPoint
         print("SKAB outlier protocol, \(files.count) files, \(pooled.count) test rows (\(pooled.truePositives + pooled.falseNegatives) anomalous), pooled:")
-        let setting = "\(derived.isEmpty ? "raw" : derived), window \(window), tolerance \(String(format: "%.2f", detection.envelopeTolerance))\(calibrationNote)\(forest ? ", forest" : "")"
+        let setting = "\(derived.isEmpty ? "raw" : derived), w\(window), tolerance \(String(format: "%.2f", detection.envelopeTolerance))\(calibrationNote)\(forest ? ", forest" : "")"
         print(row("edge-anomaly, anomalous rows (\(setting))", pooledPoint.f1, pooledPoint.falseAlarmRate, pooledPoint.missedAlarmRate))
         print(row("edge-anomaly, rows inside events, offline", pooledEvent.f1, pooledEvent.falseAlarmRate, pooledEvent.missedAlarmRate))
         if brokerPort != nil {

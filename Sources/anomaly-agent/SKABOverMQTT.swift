@@ -20,7 +20,8 @@ struct SKABOverMQTT {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let modelPath = directory.appendingPathComponent("\(device).json").path
         try model.write(toFile: modelPath)
-        defer { try? FileManager.default.removeItem(atPath: modelPath) }
+        // The model, the journal and its lock file go with the folder.
+        defer { try? FileManager.default.removeItem(at: directory) }
 
         var configuration = AgentConfiguration()
         configuration.agent = "skab"
@@ -28,7 +29,8 @@ struct SKABOverMQTT {
         configuration.broker.telemetryQoS = 1
         configuration.model.path = modelPath
         configuration.model.watchSeconds = 0
-        configuration.store.path = URL(fileURLWithPath: modelPath).deletingLastPathComponent().appendingPathComponent("skab-journal.jsonl").path
+        // A journal per file: each file gets a fresh agent, and the journal's lock lives as long as its agent object.
+        configuration.store.path = directory.appendingPathComponent("\(device)-journal.jsonl").path
         configuration.http.enabled = false
         configuration.detection = detection
         configuration.detection.maximumPayloadBytes = 65_536

@@ -42,6 +42,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Instead of --contamination: calibrate the threshold so that the last quarter of each device's data, held out, raises at most this many events per device-hour.")
     var falseAlarmRate: Double?
 
+    @Option(help: "What the agent's envelope check looks at: all (every feature) or level-or-change (each sensor's rolling mean, and for a slow sensor, one whose readings have a median lag-one autocorrelation of at least --slow-limit over devices, the change of that mean over a window; needs --derived mean,change).")
+    var envelopeOn = "all"
+
+    @Option(help: "With --envelope-on level-or-change: the lag-one autocorrelation from which a sensor counts as slow.")
+    var slowLimit = 0.8
+
     @Flag(help: "Standardise features before the forest.")
     var standardize = false
 
@@ -61,9 +67,14 @@ struct Train: AsyncParsableCommand {
         progress("reading \(data) …")
         let table = try TelemetryTable(path: data, sensors: sensors?.split(separator: ",").map(String.init), labelColumn: nil)
         progress("\(table.rows.count) rows, \(Set(table.rows.map(\.device)).count) devices, sensors \(table.sensors.joined(separator: ", "))")
+        let slow = envelopeOn == "all" ? [] : SensorDynamics.slowSensors(table.sensors, readings: Array(table.readingsByDevice.values), limit: slowLimit)
+        let envelopeFeatures: [String]?
+        do { envelopeFeatures = try SensorDynamics.envelopeFeatures(envelopeOn, sensors: table.sensors, slow: slow, derived: derivedKinds) }
+        catch { throw ValidationError("--envelope-on: \(error)") }
+        if envelopeOn != "all" { progress("slow sensors, judged by change: \(slow.isEmpty ? "none" : slow.joined(separator: ", "))") }
         let trainer = ModelTrainer(sensors: table.sensors, derived: derivedKinds, window: derivedKinds.isEmpty ? 1 : window,
                                    forest: IsolationForest.Configuration(treeCount: trees, maxSamples: samples, contamination: contaminationSetting, seed: seed),
-                                   standardize: standardize)
+                                   standardize: standardize, envelopeFeatures: envelopeFeatures)
         var readings = table.readingsByDevice
         var heldOut: [String: [ThresholdCalibration.Reading]] = [:]
         if falseAlarmRate != nil {
@@ -95,6 +106,7 @@ struct Train: AsyncParsableCommand {
               features     \(model.featureNames.joined(separator: ", "))
               threshold    \(String(format: "%.4f", model.threshold)) (\(model.decision.method) \(falseAlarmRate.map { "\($0) per device-hour\(calibration)" } ?? contamination))
               scores       min \(quantile(0)), p50 \(quantile(0.5)), p90 \(quantile(0.9)), p99 \(quantile(0.99)), p99.9 \(quantile(0.999)), max \(String(format: "%.4f", scores.last!))
+              checks       \(spec.envelopeFeatures?.joined(separator: ", ") ?? "every feature's envelope")
               envelope     \(spec.envelope!.map { "\($0.sensor) \(String(format: "%.4g", $0.min))…\(String(format: "%.4g", $0.max))" }.joined(separator: ", "))
               took         \(String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s
             """)

@@ -50,6 +50,41 @@ struct ScoreCommandTests {
         #expect(try AnomalyModel(contentsOfFile: trained.path).featureNames == ["temperature", "vibration", "current", "pressure"])
     }
 
+    @Test("train --envelope-on level-or-change judges a slow sensor by its change and a fast one by its level")
+    func levelOrChange() throws {
+        let directory = try temporaryDirectory()
+        // "slow" drifts smoothly (lag-one autocorrelation near 1), "fast" is white-ish noise (near 0).
+        var state: UInt64 = 42
+        func noise() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let csv = "timestamp,device,slow,fast\n" + (0..<600).map { index in
+            "\(1_000 * index),pump-01,\(50 + 5 * sin(Double(index) / 100)),\(noise())"
+        }.joined(separator: "\n") + "\n"
+        let data = directory.appendingPathComponent("drift.csv")
+        try Data(csv.utf8).write(to: data)
+        let model = directory.appendingPathComponent("level-or-change.json")
+        let summary = try runAgent(["train", "--data", data.path, "--output", model.path, "--derived", "mean,change",
+                                    "--envelope-on", "level-or-change", "--trees", "10"])
+        #expect(summary.contains("checks       slow:change, fast:mean"))
+        let spec = try #require(try AnomalyModel(contentsOfFile: model.path).featureSpec?.objectValue)
+        #expect(spec["envelopeFeatures"] == .array([.string("slow:change"), .string("fast:mean")]))
+
+        // Without the change feature there is nothing to judge the slow sensor by: a clear refusal.
+        let process = Process()
+        process.executableURL = AgentProcess.executable
+        process.arguments = ["train", "--data", data.path, "--output", model.path, "--derived", "mean", "--envelope-on", "level-or-change"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("change when a sensor is slow (slow)"))
+    }
+
     func runAgent(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = AgentProcess.executable
