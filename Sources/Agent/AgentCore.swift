@@ -18,6 +18,8 @@ struct AgentCore: Sendable {
     /// What the network thread must publish after handling one message.
     struct Actions: Sendable {
         var event: AnomalyEvent?
+        /// The number in `event`'s id.
+        var eventNumber: Int?
         var errorReport: RejectedMessage?
         /// Telemetry timestamp of the message, for end-to-end latency.
         var ts: Timestamp?
@@ -60,6 +62,7 @@ struct AgentCore: Sendable {
                                       device: outcome.device)
             }
             actions.event = outcome.event
+            actions.eventNumber = outcome.eventNumber
             actions.ts = outcome.ts
         } else if var learner {
             rejection = learner.collect(payload: payload, topicDevice: topicDevice)

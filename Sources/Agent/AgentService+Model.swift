@@ -15,7 +15,7 @@ extension AgentService {
         do {
             let model = try AnomalyModel(contentsOfFile: path)
             // Checks the feature specification before touching the running detector.
-            let fresh = try Detector(model: model, configuration: configuration.detection)
+            let fresh = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: outbox.journal.eventNumberFloor)
             let previous = try core.withLock { (core: inout AgentCore) throws(DetectionError) -> String? in
                 let previous = core.detector?.model.id
                 if core.detector == nil { core.detector = fresh } else { try core.detector?.replaceModel(model) }
@@ -42,7 +42,7 @@ extension AgentService {
         do {
             let model = try learner.train()
             try model.write(toFile: configuration.model.path)
-            let detector = try Detector(model: model, configuration: configuration.detection)
+            let detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: outbox.journal.eventNumberFloor)
             core.withLock { core in
                 core.detector = detector
                 core.learner = nil

@@ -39,9 +39,11 @@ public final class AgentService: Sendable {
         if configuration.http.enabled {
             initial.live = LiveView(seriesPoints: configuration.http.seriesPoints, recentEvents: configuration.http.recentEvents)
         }
+        let journal = try EventJournal(path: configuration.store.path, limits: .init(
+            maxEntries: configuration.store.maxEvents, maxBytes: configuration.store.maxBytes, maxAgeSeconds: configuration.store.maxAgeSeconds))
         if FileManager.default.fileExists(atPath: configuration.model.path) {
             let model = try AnomalyModel(contentsOfFile: configuration.model.path)
-            initial.detector = try Detector(model: model, configuration: configuration.detection)
+            initial.detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: journal.eventNumberFloor)
             modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }
             logger.info("model loaded", metadata: ["model": "\(model.id)", "features": "\(model.featureNames)", "path": "\(configuration.model.path)"])
         } else if configuration.learn.seconds > 0 {
@@ -69,8 +71,7 @@ public final class AgentService: Sendable {
         mqtt.will = .init(topic: try configuration.topics.status.render(["agent": configuration.agent]),
                           payload: Self.encode(AgentStatus(agent: configuration.agent, state: .offline, ts: .now())), qos: .atLeastOnce, retain: true)
         mqtt.delivery = .handler
-        let outbox = Outbox(journal: try EventJournal(path: configuration.store.path, limits: .init(
-            maxEntries: configuration.store.maxEvents, maxBytes: configuration.store.maxBytes, maxAgeSeconds: configuration.store.maxAgeSeconds)))
+        let outbox = Outbox(journal: journal)
         let core = self.core
         let topics = try Self.renderTopics(configuration)
         let client = try MQTTClient(configuration: mqtt, logger: logger) { message in
@@ -168,6 +169,10 @@ extension AgentService {
         if let event = actions.event {
             do {
                 let topic = try configuration.topics.anomaly.render(["device": event.device])
+                if let number = actions.eventNumber, !outbox.journal.reserveEventNumber(number) {
+                    logger.warning("could not record the event-number reservation; ids may repeat after a quick restart",
+                                   metadata: ["path": "\(outbox.journal.path).lock"])
+                }
                 // Journal first: from here on the event survives a broker outage and a crash of this process.
                 let now = Timestamp.now()
                 outbox.journal.append(topic: topic, payload: encode(event), historical: !client.isConnected, at: now.milliseconds)

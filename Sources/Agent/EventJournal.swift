@@ -59,7 +59,10 @@ public final class EventJournal: Sendable {
     public let limits: Limits
     private let state: Mutex<State>
     /// Held for the journal's lifetime on `<path>.lock` (the journal itself is replaced when compacted).
-    private let lockDescriptor: Int32
+    /// The file also keeps the event-number reservation (see `reserveEventNumber`).
+    let lockDescriptor: Int32
+    /// Event numbers below this may have been issued by this run or an earlier one.
+    let eventNumberReservation: Mutex<Int>
 
     /// Opens (creating) the journal; entries left from an earlier run become pending and historical.
     /// - Throws: `ConfigurationError` (key `store.path`) when the file cannot be opened or written.
@@ -75,6 +78,7 @@ public final class EventJournal: Sendable {
             close(lockDescriptor)
             throw ConfigurationError(key: "store.path", "\(path) is in use by another agent (each agent needs its own journal)")
         }
+        eventNumberReservation = Mutex(Self.readReservation(lockDescriptor))
         let existing = FileManager.default.contents(atPath: path) ?? Data()
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {

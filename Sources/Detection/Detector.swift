@@ -35,10 +35,14 @@ public struct Detector: Sendable {
         public var unknownSensors: [String] = []
         /// The telemetry timestamp, for end-to-end latency.
         public var ts: Timestamp?
+        /// The number in `event`'s id, for whoever keeps numbers from repeating across restarts.
+        public var eventNumber: Int?
     }
 
+    /// - Parameter eventNumberFloor: event numbers start at least here (above any number an earlier run may
+    ///   have issued; see `EventJournal.eventNumberFloor`), whatever the clock says.
     public init(model: AnomalyModel, configuration: DetectorConfiguration = DetectorConfiguration(),
-                startedAt: Timestamp = .now()) throws(DetectionError) {
+                startedAt: Timestamp = .now(), eventNumberFloor: Int = 0) throws(DetectionError) {
         try configuration.validate()
         let spec = try FeatureSpec.from(model: model)
         self.model = model
@@ -50,7 +54,7 @@ public struct Detector: Sendable {
         judgedFeatures = spec.envelopeFeatureIndices
         // Seconds since 2025 keep ids short and increasing across restarts (one event per second per
         // device at most is far above any sane rate).
-        eventNumberBase = Int(max(0, startedAt.milliseconds / 1000 - 1_735_689_600))
+        eventNumberBase = max(Int(max(0, startedAt.milliseconds / 1000 - 1_735_689_600)), eventNumberFloor)
     }
 
     public var deviceCount: Int { devices.count }
@@ -170,6 +174,7 @@ public struct Detector: Sendable {
                                                    contributors: contributors, immediate: immediate, finding: quality?.finding.rawValue)
         if let snapshot = state.tracker.observe(observation) {
             outcome.event = event(from: snapshot, device: device)
+            outcome.eventNumber = snapshot.number
         }
         return outcome
     }

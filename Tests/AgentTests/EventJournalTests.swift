@@ -85,6 +85,27 @@ struct EventJournalTests {
         _ = first
     }
 
+    @Test("The event-number reservation survives a reopen, is raised in blocks, and a damaged one counts as none")
+    func eventNumberReservation() throws {
+        let file = try path()
+        do {
+            let journal = try EventJournal(path: file)
+            #expect(journal.eventNumberFloor == 0)
+            #expect(journal.reserveEventNumber(500))
+            #expect(journal.eventNumberFloor == 500 + EventJournal.eventNumberBlock)
+            #expect(journal.reserveEventNumber(600))  // inside the block: nothing written
+            #expect(journal.eventNumberFloor == 500 + EventJournal.eventNumberBlock)
+            #expect(journal.reserveEventNumber(100_000))
+        }
+        do {  // Like a crash: nothing but what is on disk carries over.
+            let reopened = try EventJournal(path: file)
+            #expect(reopened.eventNumberFloor == 100_000 + EventJournal.eventNumberBlock)
+            #expect(try String(contentsOfFile: file + ".lock", encoding: .utf8) == "00000000000000101024\n")
+        }
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: file + ".lock"))
+        #expect(try EventJournal(path: file).eventNumberFloor == 0)
+    }
+
     @Test("Historical marking puts the flag into the JSON object and leaves other payloads alone")
     func marking() {
         #expect(String(decoding: AgentService.markedHistorical(#"{"event_id":"e1"}"#), as: UTF8.self) == #"{"historical":true,"event_id":"e1"}"#)

@@ -145,6 +145,23 @@ struct DetectorTests {
         #expect(detector.markStale(now: Timestamp(milliseconds: 30_000), after: 10_000).isEmpty)
     }
 
+    @Test("Event numbers start at the floor an earlier run left when it is above the clock's start, and the outcome carries them")
+    func eventNumberFloor() throws {
+        func firstEvent(floor: Int) throws -> (id: String, number: Int?) {
+            var detector = try Detector(model: try trainedModel(), startedAt: Timestamp(milliseconds: 1_735_689_600_000 + 5_000),
+                                        eventNumberFloor: floor)
+            for (index, var reading) in normalReadings(count: 40, seed: 3).enumerated() {
+                if index >= 20 { reading[1] = 0.5 }
+                let outcome = detector.process(payload(ts: 1000 * Int64(index), seq: Int64(index), reading), device: "p")
+                if let event = outcome.event { return (event.eventID, outcome.eventNumber) }
+            }
+            throw DetectionError("no event")
+        }
+        // Five seconds after the 2025 epoch the clock alone gives 5; a floor of 1234 wins, a floor of 2 does not.
+        #expect(try firstEvent(floor: 2) == ("p-000005", 5))
+        #expect(try firstEvent(floor: 1234) == ("p-001234", 1234))
+    }
+
     @Test("The feature spec travels in the model file")
     func specInModel() throws {
         let model = try trainedModel()

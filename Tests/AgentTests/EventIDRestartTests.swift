@@ -1,0 +1,58 @@
+import Foundation
+import MQTT
+import MQTTTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Event ids across an agent crash", .timeLimit(.minutes(1)))
+struct EventIDRestartTests {
+    /// Event ids the agent logged as opened.
+    func openedIDs(_ agent: AgentProcess) -> [String] {
+        agent.output.split(separator: "\n").filter { $0.contains("anomaly event") && $0.contains("state=open") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("event_id=") }.map { String($0.dropFirst("event_id=".count)) }
+        }
+    }
+
+    /// Eight short episodes on one device within a second or so: more events than seconds of uptime.
+    func burstOfEpisodes(_ publisher: MQTTClient, firstSeq: Int) async throws {
+        for index in 0..<(8 * 20) {
+            var reading = normalReading(firstSeq + index)
+            if index % 20 < 6 { reading[1] += 0.5 }  // six anomalous, then fourteen normal (closes after ten)
+            try await publisher.publish("sensors/pump-01/telemetry", payload: telemetry(device: "pump-01", seq: firstSeq + index, reading),
+                                        qos: .atLeastOnce)
+        }
+    }
+
+    @Test("An agent SIGKILLed right after a burst of episodes and restarted at once gives its next episodes new ids")
+    func noReuseAfterCrash() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        let journal = directory.appendingPathComponent("journal.jsonl").path
+        try await MosquittoBroker.with { broker in
+            let arguments = ["--broker-port", "\(broker.port)", "--model", model.path, "--store-path", journal, "--no-http"]
+            let alerts = try await Collector(broker, filter: "alerts/#")
+            let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "publisher-event-ids"))
+            try await publisher.connect()
+            var ids: [[String]] = []
+            for run in 0..<2 {
+                let agent = try AgentProcess(arguments: arguments, directory: directory)
+                try await alerts.wait("agent \(run) online") {
+                    alerts.payloads(on: "/status").filter { $0["state"] as? String == "online" }.count > run
+                }
+                try await burstOfEpisodes(publisher, firstSeq: run * 1_000)
+                try await eventually(20, "eight episodes opened") { openedIDs(agent).count >= 8 }
+                ids.append(openedIDs(agent))
+                agent.signal(run == 0 ? SIGKILL : SIGTERM)  // the first run dies without a word, the second is restarted at once
+                let status = agent.wait()
+                if run == 1 { #expect(status == 0) }
+            }
+            #expect(Set(ids[0]).isDisjoint(with: ids[1]), "the second run reused ids of the first: \(ids)")
+            await publisher.shutdown()
+            await alerts.close()
+        }
+    }
+}
