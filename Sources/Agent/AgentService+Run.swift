@@ -127,7 +127,8 @@ extension AgentService {
                             droppedInternally: statistics.dropped, state: state)
         }
         let journal = outbox.journal.counts
-        report.store = .init(pending: journal.pending, droppedFull: journal.droppedFull, droppedOld: journal.droppedOld)
+        report.store = .init(pending: journal.pending, droppedFull: journal.droppedFull, droppedOld: journal.droppedOld,
+                             writeFailures: journal.writeFailures)
         let previous = lastHealth.withLock { last in defer { last = report }; return last }
         core.handles.update(from: report, previousModel: previous?.model)
         // Health is current state: while disconnected only the latest waits in the journal (each replaces

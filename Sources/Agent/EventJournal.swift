@@ -44,6 +44,9 @@ public final class EventJournal: Sendable {
         public var droppedOld: Int
         /// Lines of the file that could not be read at start (a write cut short by a crash).
         public var unreadable: Int
+        /// Writes the disk refused or cut short (full, read-only, I/O error): those entries are still
+        /// delivered from memory, but would not survive a crash.
+        public var writeFailures = 0
     }
 
     struct State {
@@ -53,6 +56,8 @@ public final class EventJournal: Sendable {
         var nextNumber = 1
         var fileBytes = 0
         var counts = Counts(pending: 0, droppedFull: 0, droppedOld: 0, unreadable: 0)
+        /// The file ends inside a line (a write was cut short): the next line starts on a fresh one.
+        var tornLine = false
     }
 
     public let path: String
@@ -199,8 +204,17 @@ public final class EventJournal: Sendable {
 
 extension EventJournal.State {
     mutating func write(_ bytes: [UInt8]) {
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        // After a short write, end the torn line first, so that a crash costs only the torn entry and not
+        // the one written after it too.
+        let line = tornLine ? [UInt8(ascii: "\n")] + bytes : bytes
+        let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         if written > 0 { fileBytes += written }
+        if written == line.count {
+            tornLine = false
+        } else {
+            counts.writeFailures += 1
+            if written > 0 { tornLine = true }
+        }
     }
 
     /// Removes a pending entry and records that, keeping the file small on every path (delivery, drops,
@@ -212,7 +226,10 @@ extension EventJournal.State {
         pending.remove(at: index)
         if pending.isEmpty {
             // The usual case after each delivery: truncating is one system call, no new file.
-            if ftruncate(descriptor, 0) == 0 { fileBytes = 0 }
+            if ftruncate(descriptor, 0) == 0 {
+                fileBytes = 0
+                tornLine = false
+            }
             return
         }
         write(EventJournal.line(EventJournal.Line(done: number)))
@@ -225,16 +242,25 @@ extension EventJournal.State {
         var contents: [UInt8] = []
         for entry in pending { contents += EventJournal.line(entry) }
         // Private like the journal, and on disk before it replaces it: a power cut must not leave it empty.
+        // A failure keeps the old file, which still holds everything: it only grows until the next try.
         let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard file >= 0 else { return }
+        guard file >= 0 else {
+            counts.writeFailures += 1
+            return
+        }
         let written = contents.withUnsafeBytes { Glibc.write(file, $0.baseAddress, $0.count) }
         let synced = fsync(file) == 0
         close(file)
-        guard written == contents.count, synced, rename(temporary, path) == 0 else { return }
+        guard written == contents.count, synced, rename(temporary, path) == 0 else {
+            counts.writeFailures += 1
+            unlink(temporary)
+            return
+        }
         let reopened = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard reopened >= 0 else { return }
         close(descriptor)
         descriptor = reopened
         fileBytes = contents.count
+        tornLine = false
     }
 }

@@ -75,7 +75,9 @@ public struct HealthReport: Sendable, Equatable, Codable {
         public var pending: Int
         public var droppedFull: Int
         public var droppedOld: Int
-        enum CodingKeys: String, CodingKey { case pending, droppedFull = "dropped_full", droppedOld = "dropped_old" }
+        /// Journal writes the disk refused or cut short (absent from agents before it was added).
+        public var writeFailures: Int?
+        enum CodingKeys: String, CodingKey { case pending, droppedFull = "dropped_full", droppedOld = "dropped_old", writeFailures = "write_failures" }
     }
 
     public struct Broker: Sendable, Equatable, Codable {

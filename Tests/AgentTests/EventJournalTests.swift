@@ -106,6 +106,23 @@ struct EventJournalTests {
         #expect(try EventJournal(path: file).eventNumberFloor == 0)
     }
 
+    @Test("A write the disk refuses is counted; after a torn line the next one starts on a fresh line")
+    func writeFailures() throws {
+        var full = EventJournal.State(descriptor: open("/dev/full", O_WRONLY))
+        defer { close(full.descriptor) }
+        full.write(bytes("{\"n\":1}\n"))
+        #expect(full.counts.writeFailures == 1 && !full.tornLine)
+
+        let file = try path()
+        var state = EventJournal.State(descriptor: open(file, O_WRONLY | O_CREAT | O_APPEND, 0o600))
+        defer { close(state.descriptor) }
+        state.write(bytes("{\"n\":1,\"pay"))  // what a short write leaves
+        state.tornLine = true
+        state.write(bytes("{\"n\":2}\n"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "{\"n\":1,\"pay\n{\"n\":2}\n")
+        #expect(!state.tornLine && state.counts.writeFailures == 0)
+    }
+
     @Test("Historical marking puts the flag into the JSON object and leaves other payloads alone")
     func marking() {
         #expect(String(decoding: AgentService.markedHistorical(#"{"event_id":"e1"}"#), as: UTF8.self) == #"{"historical":true,"event_id":"e1"}"#)
