@@ -22,14 +22,17 @@ extension AgentService {
             do {
                 try await client.publish(entry.topic, payload: payload, qos: .atLeastOnce, retain: entry.retain)
                 journal.markDone(entry.number)
-                // The connection broke while this one waited (MQTT resent it as it was): the rest are late.
-                if client.statistics.connects != connectsBefore { journal.markPendingHistorical() }
+                // The connection broke while this one waited (MQTT resent it as it was): what was produced
+                // before the reconnect and waited behind it is late; what came after is not.
+                let connects = client.statistics.connects
+                if connects != connectsBefore { journal.markPendingHistorical(producedBefore: connects) }
                 if entry.historical {
                     logger.info("historical entry delivered", metadata: ["topic": "\(entry.topic)", "produced": "\(entry.at)"])
                 }
             } catch {
                 // Not delivered now: it goes out after the reconnect, late, so say so.
-                journal.markPendingHistorical()
+                // Everything produced so far goes out after a reconnect that has not happened yet.
+                journal.markPendingHistorical(producedBefore: client.statistics.connects + 1)
                 logger.warning("could not publish from the journal; retrying after reconnect",
                                metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
                 return

@@ -175,7 +175,8 @@ extension AgentService {
                 }
                 // Journal first: from here on the event survives a broker outage and a crash of this process.
                 let now = Timestamp.now()
-                outbox.journal.append(topic: topic, payload: encode(event), historical: !client.isConnected, at: now.milliseconds)
+                outbox.journal.append(topic: topic, payload: encode(event), historical: !client.isConnected, at: now.milliseconds,
+                                      connection: client.statistics.connects)
                 outbox.wake.yield()
                 if let ts = actions.ts {
                     let microseconds = Double(now.milliseconds - ts.milliseconds) * 1000

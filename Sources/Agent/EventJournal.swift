@@ -34,6 +34,9 @@ public final class EventJournal: Sendable {
         /// Produced while the broker was unreachable, or left over from an earlier run.
         public let historical: Bool
         public let payload: String
+        /// The broker connection it was produced in (the client's connect count then; in memory only): what
+        /// was produced before a reconnect is late when it goes out after it.
+        public var connection = 0
         /// Health: a newer one replaces it.
         var replaceable: Bool { retain }
     }
@@ -106,13 +109,13 @@ public final class EventJournal: Sendable {
     /// Appends an entry; when the journal is full the oldest entries are dropped (and counted).
     /// A retained entry (health) replaces an older pending retained entry on the same topic.
     @discardableResult
-    public func append(topic: String, payload: [UInt8], retain: Bool = false, historical: Bool, at: Int64) -> Int {
+    public func append(topic: String, payload: [UInt8], retain: Bool = false, historical: Bool, at: Int64, connection: Int = 0) -> Int {
         state.withLock { state in
             if retain, let index = state.pending.firstIndex(where: { $0.replaceable && $0.topic == topic }) {
                 state.finish(state.pending[index].number, path: path)
             }
             let entry = Entry(number: state.nextNumber, at: at, topic: topic, retain: retain, historical: historical,
-                              payload: String(decoding: payload, as: UTF8.self))
+                              payload: String(decoding: payload, as: UTF8.self), connection: connection)
             state.nextNumber += 1
             state.pending.append(entry)
             state.pendingBytes += entry.payload.utf8.count
@@ -149,10 +152,15 @@ public final class EventJournal: Sendable {
         }
     }
 
-    /// Marks every pending entry historical (after a failed attempt its delivery is late).
-    public func markPendingHistorical() {
+    /// Marks pending entries produced in a connection before `connection` historical: their delivery is
+    /// late. One produced after the reconnect is on time, however long it waited behind them.
+    public func markPendingHistorical(producedBefore connection: Int) {
         state.withLock { state in
-            state.pending = state.pending.map { Entry(number: $0.number, at: $0.at, topic: $0.topic, retain: $0.retain, historical: true, payload: $0.payload) }
+            for index in state.pending.indices where state.pending[index].connection < connection && !state.pending[index].historical {
+                let entry = state.pending[index]
+                state.pending[index] = Entry(number: entry.number, at: entry.at, topic: entry.topic, retain: entry.retain, historical: true,
+                                             payload: entry.payload, connection: entry.connection)
+            }
         }
     }
 

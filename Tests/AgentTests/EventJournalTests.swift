@@ -123,6 +123,20 @@ struct EventJournalTests {
         #expect(!state.tornLine && state.counts.writeFailures == 0)
     }
 
+    @Test("After a reconnect, what was produced before it is marked historical, what came after it is not")
+    func historicalByConnection() throws {
+        let journal = try EventJournal(path: try path())
+        // Two events in connection 1 (the agent still thought it was connected), one after reconnect 2.
+        for (number, connection) in [(1, 1), (2, 1), (3, 2)] {
+            journal.append(topic: "alerts/p/anomaly", payload: bytes("{\"n\":\(number)}"), historical: false, at: 1_000, connection: connection)
+        }
+        journal.markPendingHistorical(producedBefore: 2)
+        #expect(journal.pending.map(\.historical) == [true, true, false])
+        // A failed attempt in connection 2: everything so far goes out after the next reconnect.
+        journal.markPendingHistorical(producedBefore: 3)
+        #expect(journal.pending.allSatisfy { $0.historical })
+    }
+
     @Test("Historical marking puts the flag into the JSON object and leaves other payloads alone")
     func marking() {
         #expect(String(decoding: AgentService.markedHistorical(#"{"event_id":"e1"}"#), as: UTF8.self) == #"{"historical":true,"event_id":"e1"}"#)
