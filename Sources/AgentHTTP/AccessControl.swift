@@ -23,6 +23,36 @@ struct AccessControl: Sendable {
         return false
     }
 
+    /// Without a token the dashboard trusts loopback, so a page elsewhere must not reach it through the
+    /// operator's browser: the `Host` must name loopback (a DNS-rebinding page sends its own name), and a
+    /// request that changes something must come from a loopback `Origin` with a JSON body (a cross-site
+    /// form or `text/plain` post cannot set that without the preflight this server never grants).
+    func refusesCrossSite(_ request: HTTPRequest) -> Bool {
+        guard token == nil else { return false }
+        if let host = request.headers[.host], !Self.isLoopbackName(Self.hostName(fromHostHeader: host)) { return true }
+        guard request.method != .GET, request.method != .HEAD else { return false }
+        if let origin = request.headers[HTTPHeader("Origin")] {
+            guard let host = URL(string: origin)?.host, Self.isLoopbackName(host) else { return true }
+        }
+        return !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
+    }
+
+    static let crossSite = HTTPResponse(statusCode: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+                                        body: Data("refused: without a token the dashboard answers only loopback names and same-site JSON posts\n".utf8))
+
+    /// `example.org:8080` → `example.org`; `[::1]:8080` → `::1`.
+    static func hostName(fromHostHeader header: String) -> String {
+        if header.hasPrefix("["), let end = header.firstIndex(of: "]") { return String(header[header.index(after: header.startIndex)..<end]) }
+        return String(header.split(separator: ":", maxSplits: 1).first ?? "")
+    }
+
+    static func isLoopbackName(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name == "::1" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
     static let challenge = HTTPResponse(statusCode: .unauthorized,
                                         headers: [.wwwAuthenticate: "Basic realm=\"edge-anomaly\", charset=\"UTF-8\"",
                                                   .contentType: "text/plain; charset=utf-8"],

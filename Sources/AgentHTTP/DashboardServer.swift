@@ -59,6 +59,7 @@ struct Root: HTTPHandler {
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard access.allows(request) else { return AccessControl.challenge }
+        guard !access.refusesCrossSite(request) else { return AccessControl.crossSite }
         return try await routes.handleRequest(request)
     }
 }

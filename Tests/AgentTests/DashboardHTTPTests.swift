@@ -47,6 +47,10 @@ struct DashboardHTTPTests {
 
             // No emulator configured: the control endpoint says so instead of publishing.
             #expect(try await fetch(base + "/api/emulator", method: "POST", body: #"{"command":"pause"}"#).status == 409)
+            // Tokenless means loopback only: a rebinding name or a cross-site post is refused before any route.
+            #expect(try await fetch(base + "/api/info", headers: ["Host: rebind.example"]).status == 403)
+            #expect(try await fetch(base + "/api/emulator", method: "POST", body: #"{"command":"pause"}"#,
+                                    headers: ["Origin: https://evil.example"]).status == 403)
             let stream = try await firstServerSentEvent(base + "/api/stream?device=pump-07")
             #expect(stream["device"] as? String == "pump-07")
             #expect(((stream["series"] as? [String: Any])?["ts"] as? [Any])?.count == 40)

@@ -18,12 +18,14 @@ struct HTTPTestError: Error, CustomStringConvertible { let description: String }
 
 /// One HTTP request through curl (an independent client that never retries or prompts on a 401);
 /// returns the status, the body and the headers (names lowercased).
-func fetch(_ url: String, method: String = "GET", body: String? = nil, authorization: String? = nil) async throws -> (status: Int, body: String, headers: [String: String]) {
+func fetch(_ url: String, method: String = "GET", body: String? = nil, authorization: String? = nil,
+           headers extra: [String] = []) async throws -> (status: Int, body: String, headers: [String: String]) {
     let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("headers-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: headerFile) }
     var arguments = ["-s", "--max-time", "10", "-X", method, "-D", headerFile.path, "-w", "\n%{http_code}"]
     if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
     if let authorization { arguments += ["-H", "Authorization: \(authorization)"] }
+    for header in extra { arguments += ["-H", header] }
     let output = try await Task.detached { try runToCompletion(URL(fileURLWithPath: "/usr/bin/curl"), arguments + [url]) }.value
     guard let split = output.lastIndex(of: "\n"), let status = Int(output[output.index(after: split)...]) else {
         throw HTTPTestError(description: "curl gave no status for \(url)")

@@ -77,6 +77,31 @@ struct DashboardUnitTests {
         #expect(access.allows(request("/readyz")))
     }
 
+    @Test("Without a token: only loopback Host names, and changes only as same-site JSON posts")
+    func crossSite() {
+        func request(_ method: HTTPMethod, host: String?, origin: String? = nil, contentType: String? = nil) -> HTTPRequest {
+            var headers: [HTTPHeader: String] = [:]
+            headers[.host] = host
+            headers[HTTPHeader("Origin")] = origin
+            headers[.contentType] = contentType
+            return HTTPRequest(method: method, version: .http11, path: "/api/emulator", query: [], headers: HTTPHeaders(headers),
+                               body: HTTPBodySequence(data: Data()))
+        }
+        let open = AccessControl(token: nil)
+        #expect(!open.refusesCrossSite(request(.GET, host: "127.0.0.1:8080")))
+        #expect(!open.refusesCrossSite(request(.GET, host: "localhost:8080")))
+        #expect(!open.refusesCrossSite(request(.GET, host: "[::1]:8080")))
+        #expect(!open.refusesCrossSite(request(.GET, host: nil)))
+        #expect(open.refusesCrossSite(request(.GET, host: "rebind.example:8080")))  // DNS rebinding
+        #expect(open.refusesCrossSite(request(.GET, host: "127.0.0.1.example")))
+        #expect(!open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", origin: "http://127.0.0.1:8080", contentType: "application/json")))
+        #expect(!open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", contentType: "application/json")))  // curl: no Origin
+        #expect(open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", origin: "https://evil.example", contentType: "application/json")))
+        #expect(open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", contentType: "text/plain")))  // a simple cross-site post
+        // With a token the token decides.
+        #expect(!AccessControl(token: "0123456789abcdef").refusesCrossSite(request(.POST, host: "gateway.plant", contentType: "text/plain")))
+    }
+
     @Test("/metrics gets a HELP line before each TYPE line that has a text, nothing else changes")
     func help() {
         let exposition = "# TYPE edge_anomaly_events_open gauge\nedge_anomaly_events_open 1.0\n# TYPE other counter\nother 2"
