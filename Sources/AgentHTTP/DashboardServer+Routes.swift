@@ -72,10 +72,9 @@ extension DashboardServer {
         }
         let command: ControlCommand
         do {
-            // Refuse by the declared length before reading: a chunked body (no length) is read at most once past 4 KB.
-            if let length = request.bodySequence.count, length > 4096 { return .text(.payloadTooLarge, "a command is at most 4096 bytes\n") }
-            let body = try await request.bodyData
-            guard body.count <= 4096 else { return .text(.payloadTooLarge, "a command is at most 4096 bytes\n") }
+            guard let body = try await Self.body(of: request, atMost: 4096) else {
+                return .text(.payloadTooLarge, "a command is at most 4096 bytes\n")
+            }
             command = try JSONDecoder().decode(ControlCommand.self, from: body)
         } catch {
             return .text(.badRequest, "not a control command: expected {\"command\":\"pause\"|\"resume\"|\"reset\"|\"inject\", …}\n")
@@ -92,6 +91,20 @@ extension DashboardServer {
         } catch {
             return .text(.serviceUnavailable, "could not publish the command: \(error)\n")
         }
+    }
+}
+
+extension DashboardServer {
+    /// The request body, or nil when it is longer than `limit`: refused by its declared length before
+    /// reading, and a chunked one (no length) is read only until it passes the limit.
+    static func body(of request: HTTPRequest, atMost limit: Int) async throws -> Data? {
+        if let length = request.bodySequence.count, length > limit { return nil }
+        var body = Data()
+        for try await chunk in request.bodySequence {
+            body.append(chunk)
+            if body.count > limit { return nil }
+        }
+        return body
     }
 }
 

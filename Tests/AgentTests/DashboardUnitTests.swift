@@ -3,9 +3,11 @@
 import Detection
 import Evaluation
 import FlyingFox
+import FlyingSocks
 import Foundation
 import IsolationForest
 import Telemetry
+import Synchronization
 import Testing
 
 @Suite("Dashboard pieces without a broker")
@@ -102,6 +104,19 @@ struct DashboardUnitTests {
         #expect(!AccessControl(token: "0123456789abcdef").refusesCrossSite(request(.POST, host: "gateway.plant", contentType: "text/plain")))
     }
 
+    @Test("A request body over the limit is refused by its declared length, and a streamed one is read only past the limit")
+    func bodyLimit() async throws {
+        func request(_ body: HTTPBodySequence) -> HTTPRequest {
+            HTTPRequest(method: .POST, version: .http11, path: "/api/emulator", query: [], headers: [:], body: body)
+        }
+        #expect(try await DashboardServer.body(of: request(HTTPBodySequence(data: Data(count: 100))), atMost: 4096)?.count == 100)
+        #expect(try await DashboardServer.body(of: request(HTTPBodySequence(data: Data(count: 5000))), atMost: 4096) == nil)
+        // No length and no end, like a hostile chunked upload: the limit stops the reading.
+        let endless = EndlessBytes()
+        #expect(try await DashboardServer.body(of: request(HTTPBodySequence(from: endless)), atMost: 4096) == nil)
+        #expect(endless.read.load(ordering: .relaxed) < 64 * 1024)
+    }
+
     @Test("/metrics gets a HELP line before each TYPE line that has a text, nothing else changes")
     func help() {
         let exposition = "# TYPE edge_anomaly_events_open gauge\nedge_anomaly_events_open 1.0\n# TYPE other counter\nother 2"
@@ -186,4 +201,24 @@ struct LiveTruthRoutingTests {
         #expect(core.live?.truthSeen == true)
         #expect(core.metrics.received == 1)  // truth is not telemetry
     }
+}
+
+/// Bytes for ever, counting how many were asked for.
+final class EndlessBytes: AsyncBufferedSequence, Sendable {
+    typealias Element = UInt8
+    let read = Atomic<Int>(0)
+
+    struct Iterator: AsyncBufferedIteratorProtocol {
+        let owner: EndlessBytes
+        mutating func next() async throws -> UInt8? {
+            owner.read.add(1, ordering: .relaxed)
+            return 0x61
+        }
+        mutating func nextBuffer(suggested count: Int) async throws -> [UInt8]? {
+            owner.read.add(count, ordering: .relaxed)
+            return [UInt8](repeating: 0x61, count: count)
+        }
+    }
+
+    func makeAsyncIterator() -> Iterator { Iterator(owner: self) }
 }
