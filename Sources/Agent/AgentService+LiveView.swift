@@ -6,9 +6,11 @@ import MQTT
 import Synchronization
 import Telemetry
 
-/// Read-only views for the dashboard and the JSON API, each a short copy under the hot path's lock.
+/// Read-only views for the dashboard and the JSON API, each a short copy under the hot path's lock; the
+/// work on that copy (sorting, matching events to the truth) happens outside it, so a dashboard client
+/// never holds up scoring for long.
 extension AgentService {
-    public var liveDevices: [LiveDevice] { core.withLock { $0.live?.devices ?? [] } }
+    public var liveDevices: [LiveDevice] { core.withLock { $0.live?.unsortedDevices ?? [] }.sorted { $0.device < $1.device } }
 
     /// Recent points of `device` after point number `since` (all kept points when nil).
     public func liveSeries(device: String, after since: Int? = nil) -> LiveSeries? {
@@ -21,16 +23,17 @@ extension AgentService {
     /// True anomalies of `device` (from the ground-truth topic) for shading, still-open ones ending now.
     public func truthIntervals(device: String) -> [Interval] {
         let now = Timestamp.now().milliseconds
-        return core.withLock { $0.live?.episodes.closedIntervals(now: now).truth[device] ?? [] }
+        // The collector is a value: copying it is cheap (its arrays are shared until the hot path appends).
+        let episodes = core.withLock { $0.live?.episodes }
+        return episodes?.closedIntervals(now: now).truth[device] ?? []
     }
 
     /// Event-wise accuracy against the ground truth so far (tolerance as `evaluate --live` uses by default).
     public func liveAccuracy(toleranceMilliseconds: Int64 = 5000) -> LiveAccuracy {
         let now = Timestamp.now().milliseconds
-        return core.withLock { core in
-            LiveAccuracy(truthSeen: core.live?.truthSeen ?? false,
-                         metrics: core.live?.episodes.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
-        }
+        let (truthSeen, episodes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodes) }
+        return LiveAccuracy(truthSeen: truthSeen,
+                            metrics: episodes?.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
     }
 
     /// The last health report (nil until the first one, a health interval after start).

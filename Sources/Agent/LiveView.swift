@@ -57,11 +57,12 @@ struct LiveView: Sendable {
         series[device]?.points(after: since, sensors: sensors, device: device, threshold: threshold)
     }
 
-    var devices: [LiveDevice] {
+    /// Every device, in no particular order (callers sort outside the hot path's lock).
+    var unsortedDevices: [LiveDevice] {
         let open = Dictionary(events.filter { $0.state != .closed }.map { ($0.device, $0.eventID) }, uniquingKeysWith: { _, last in last })
         return series.map { device, points in
             LiveDevice(device: device, lastSeen: points.lastTimestamp, points: points.total, lastScore: points.lastScore, openEvent: open[device])
-        }.sorted { $0.device < $1.device }
+        }
     }
 }
 
