@@ -18,14 +18,14 @@ extension AgentService {
             logger.info("journal holds entries from an earlier run; they go out after the connect",
                         metadata: ["pending": "\(outbox.journal.counts.pending)", "path": "\(outbox.journal.path)"])
         }
-        guard try await connectUntilUp() else { return await stop() }
+        let systemd = SystemdNotifier()
+        guard try await connectUntilUp(systemd: systemd) else { return await stop() }
         try await client.subscribe(topics.telemetryFilter, qos: MQTTQoS(rawValue: Int32(configuration.broker.telemetryQoS)) ?? .atMostOnce)
         if configuration.http.enabled && configuration.http.groundTruth {
             try await client.subscribe(configuration.topics.truth.filter(), qos: .atLeastOnce)
         }
         logger.info("agent running", metadata: ["agent": "\(configuration.agent)", "telemetry": "\(topics.telemetryFilter)",
                                                 "broker": "\(configuration.broker.host):\(configuration.broker.port)"])
-        let systemd = SystemdNotifier()
         systemd.notify("READY=1\nSTATUS=connected to \(configuration.broker.host):\(configuration.broker.port), scoring")
         var lastWatchdog = ContinuousClock.now
         let interval = configuration.health.intervalSeconds
@@ -68,7 +68,11 @@ extension AgentService {
 
 extension AgentService {
     /// Tries to connect until it works or a stop is requested; returns false when stopped first.
-    func connectUntilUp() async throws -> Bool {
+    ///
+    /// Under systemd, READY=1 means connected, so each wait also extends the start timeout and says why in
+    /// the status line: a broker that is down at boot for longer than `TimeoutStartSec` must not get the
+    /// agent killed and restarted in a loop.
+    func connectUntilUp(systemd: SystemdNotifier) async throws -> Bool {
         var delay = Double(configuration.broker.reconnectMinSeconds)
         while true {
             do {
@@ -77,6 +81,8 @@ extension AgentService {
             } catch let error as MQTTError where [.unreachable, .timeout, .connectionLost, .connectionRefused].contains(error.code) {
                 logger.warning("broker not reachable, retrying in \(Int(delay)) s",
                                metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)", "error": "\(error)"])
+                systemd.notify("EXTEND_TIMEOUT_USEC=\(UInt64((delay + 30) * 1_000_000))\n"
+                               + "STATUS=waiting for the broker at \(configuration.broker.host):\(configuration.broker.port) (\(error.code))")
             }
             // Wait, but wake up for a stop request.
             let wait = delay

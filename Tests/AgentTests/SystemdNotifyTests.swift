@@ -34,6 +34,31 @@ struct SystemdNotifyTests {
     }
 }
 
+extension SystemdNotifyTests {
+    @Test("A broker down at start: the start timeout is extended with a status saying why, READY=1 once it is up")
+    func brokerDownAtStart() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        let socketPath = directory.appendingPathComponent("notify.sock").path
+        let listener = try DatagramListener(path: socketPath)
+        try await MosquittoBroker.with { broker in
+            broker.stop()
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--no-http"], directory: directory,
+                                         environment: ["NOTIFY_SOCKET": socketPath])
+            let waiting = try #require(listener.receive(seconds: 20), "no message while the broker is down; log:\n\(agent.output.suffix(1000))")
+            #expect(waiting.hasPrefix("EXTEND_TIMEOUT_USEC="))
+            #expect(waiting.contains("STATUS=waiting for the broker at 127.0.0.1:\(broker.port)"))
+            try await broker.restart()
+            var ready = false
+            while let message = listener.receive(seconds: 20) { if message.hasPrefix("READY=1") { ready = true; break } }
+            #expect(ready, "log:\n\(agent.output.suffix(1000))")
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+        }
+    }
+}
+
 /// A bound `AF_UNIX` datagram socket, as systemd listens on `NOTIFY_SOCKET`.
 final class DatagramListener: @unchecked Sendable {
     let descriptor: Int32
