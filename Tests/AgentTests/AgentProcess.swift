@@ -45,6 +45,13 @@ final class AgentProcess: Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// Event ids the agent logged as opened, in order (each is journaled before it is logged).
+    var openedEventIDs: [String] {
+        output.split(separator: "\n").filter { $0.contains("anomaly event") && $0.contains("state=open") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("event_id=") }.map { String($0.dropFirst("event_id=".count)) }
+        }
+    }
+
     /// Waits for the process to exit (SIGKILL after `seconds`); returns its status.
     @discardableResult
     func wait(seconds: Double = 10) -> Int32 {

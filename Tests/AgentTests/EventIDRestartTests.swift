@@ -9,13 +9,6 @@ import Glibc
 
 @Suite("Event ids across an agent crash", .timeLimit(.minutes(1)))
 struct EventIDRestartTests {
-    /// Event ids the agent logged as opened.
-    func openedIDs(_ agent: AgentProcess) -> [String] {
-        agent.output.split(separator: "\n").filter { $0.contains("anomaly event") && $0.contains("state=open") }.compactMap { line in
-            line.split(separator: " ").first { $0.hasPrefix("event_id=") }.map { String($0.dropFirst("event_id=".count)) }
-        }
-    }
-
     /// Eight short episodes on one device within a second or so: more events than seconds of uptime.
     func burstOfEpisodes(_ publisher: MQTTClient, firstSeq: Int) async throws {
         for index in 0..<(8 * 20) {
@@ -44,8 +37,8 @@ struct EventIDRestartTests {
                     alerts.payloads(on: "/status").filter { $0["state"] as? String == "online" }.count > run
                 }
                 try await burstOfEpisodes(publisher, firstSeq: run * 1_000)
-                try await eventually(20, "eight episodes opened") { openedIDs(agent).count >= 8 }
-                ids.append(openedIDs(agent))
+                try await eventually(20, "eight episodes opened") { agent.openedEventIDs.count >= 8 }
+                ids.append(agent.openedEventIDs)
                 agent.signal(run == 0 ? SIGKILL : SIGTERM)  // the first run dies without a word, the second is restarted at once
                 let status = agent.wait()
                 if run == 1 { #expect(status == 0) }

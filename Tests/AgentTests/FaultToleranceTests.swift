@@ -13,12 +13,7 @@ import Glibc
 /// broker drops must be counted.
 @Suite("Nothing lost: broker and agent killed, persistent sessions, slow consumers", .timeLimit(.minutes(3)))
 struct FaultToleranceTests {
-    /// Event ids the agent logged as opened (each is journaled before it is logged).
-    func openedEvents(_ agent: AgentProcess) -> Set<String> {
-        Set(agent.output.split(separator: "\n").filter { $0.contains("anomaly event") && $0.contains("state=open") }.compactMap { line in
-            line.split(separator: " ").first { $0.hasPrefix("event_id=") }.map { String($0.dropFirst("event_id=".count)) }
-        })
-    }
+    func openedEvents(_ agent: AgentProcess) -> Set<String> { Set(agent.openedEventIDs) }
 
     /// A subscriber that keeps its session (clean session off, fixed id) and re-subscribes on every connect.
     func persistentCollector(_ broker: MosquittoBroker) async throws -> Collector {

@@ -9,16 +9,25 @@ import Glibc
 /// `Type=notify` without systemd: the test plays systemd's part with a datagram socket of its own.
 @Suite("systemd readiness and watchdog", .timeLimit(.minutes(1)))
 struct SystemdNotifyTests {
-    @Test("READY=1 once connected, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM")
-    func notify() async throws {
+    /// A broker, and an agent on it that reports to `listener` as it would to systemd.
+    func withNotifyingAgent(environment: [String: String] = [:], beforeAgent: (MosquittoBroker) -> Void = { _ in },
+                            _ body: (MosquittoBroker, AgentProcess, DatagramListener) async throws -> Void) async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = try writeModel(in: directory)
         let socketPath = directory.appendingPathComponent("notify.sock").path
         let listener = try DatagramListener(path: socketPath)
         try await MosquittoBroker.with { broker in
+            beforeAgent(broker)
             let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--no-http"], directory: directory,
-                                         environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "1000000"])
+                                         environment: environment.merging(["NOTIFY_SOCKET": socketPath]) { $1 })
+            try await body(broker, agent, listener)
+        }
+    }
+
+    @Test("READY=1 once connected, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM")
+    func notify() async throws {
+        try await withNotifyingAgent(environment: ["WATCHDOG_USEC": "1000000"]) { broker, agent, listener in
             let ready = try #require(listener.receive(seconds: 20), "no READY=1; log:\n\(agent.output.suffix(1000))")
             #expect(ready.hasPrefix("READY=1\nSTATUS=connected to 127.0.0.1:\(broker.port)"))
             var watchdogs = 0
@@ -32,20 +41,10 @@ struct SystemdNotifyTests {
             #expect(agent.wait() == 0)
         }
     }
-}
 
-extension SystemdNotifyTests {
     @Test("A broker down at start: the start timeout is extended with a status saying why, READY=1 once it is up")
     func brokerDownAtStart() async throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let model = try writeModel(in: directory)
-        let socketPath = directory.appendingPathComponent("notify.sock").path
-        let listener = try DatagramListener(path: socketPath)
-        try await MosquittoBroker.with { broker in
-            broker.stop()
-            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--no-http"], directory: directory,
-                                         environment: ["NOTIFY_SOCKET": socketPath])
+        try await withNotifyingAgent(beforeAgent: { $0.stop() }) { broker, agent, listener in
             let waiting = try #require(listener.receive(seconds: 20), "no message while the broker is down; log:\n\(agent.output.suffix(1000))")
             #expect(waiting.hasPrefix("EXTEND_TIMEOUT_USEC="))
             #expect(waiting.contains("STATUS=waiting for the broker at 127.0.0.1:\(broker.port)"))
