@@ -31,7 +31,10 @@ extension MosquittoCore {
                     // DNS, TCP and the TLS handshake block: keep them off the cooperative pool.
                     Self.blockingQueue.async { self.startNetworkThread(attempt: attempt) }
                     let timeout = configuration.connectTimeout
-                    Self.blockingQueue.asyncAfter(deadline: .now() + timeout) {
+                    // Weak: a client that connected and shut down must not live on until this timer fires
+                    // (its handler and whatever that holds, such as an agent's journal lock, with it).
+                    Self.blockingQueue.asyncAfter(deadline: .now() + timeout) { [weak self] in
+                        guard let self else { return }
                         self.abandonConnect(attempt: attempt, MQTTError(code: .timeout, operation: "connect",
                                                       message: "no CONNACK from \(self.configuration.host):\(self.configuration.port) within \(timeout) s"))
                     }

@@ -29,7 +29,7 @@ struct SKABOverMQTT {
         configuration.broker.telemetryQoS = 1
         configuration.model.path = modelPath
         configuration.model.watchSeconds = 0
-        // A journal per file: each file gets a fresh agent, and the journal's lock lives as long as its agent object.
+        // A journal per file, like the agent each file gets.
         configuration.store.path = directory.appendingPathComponent("\(device)-journal.jsonl").path
         configuration.http.enabled = false
         configuration.detection = detection

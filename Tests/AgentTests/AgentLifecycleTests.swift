@@ -1,0 +1,37 @@
+@testable import Agent
+import Foundation
+import Logging
+import MQTT
+import MQTTTesting
+import Testing
+
+@Suite("Agent lifecycle in one process")
+struct AgentLifecycleTests {
+    @Test("An agent that ran and stopped lets go of everything, its journal lock included, so the next one can start at once")
+    func releasedAfterRun() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with { broker in
+            var configuration = AgentConfiguration()
+            configuration.broker.port = broker.port
+            configuration.model.path = model.path
+            configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
+            configuration.http.enabled = false
+            var logger = Logger(label: "lifecycle")
+            logger.logLevel = .error
+            weak var released: EventJournal?
+            do {
+                let agent = try AgentService(configuration: configuration, logger: logger)
+                released = agent.outbox.journal
+                let running = Task { try await agent.run() }
+                try await eventually(10, "connected") { agent.mqttStatistics.connects > 0 }
+                agent.shutdown()
+                try await running.value
+            }
+            // The MQTT client's connect timer (10 s) used to keep the client, its handler and the journal alive.
+            try await eventually(2, "the journal released") { released == nil }
+            _ = try EventJournal(path: configuration.store.path)
+        }
+    }
+}
