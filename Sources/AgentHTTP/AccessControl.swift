@@ -23,22 +23,25 @@ struct AccessControl: Sendable {
         return false
     }
 
-    /// Without a token the dashboard trusts loopback, so a page elsewhere must not reach it through the
-    /// operator's browser: the `Host` must name loopback (a DNS-rebinding page sends its own name), and a
-    /// request that changes something must come from a loopback `Origin` with a JSON body (a cross-site
-    /// form or `text/plain` post cannot set that without the preflight this server never grants).
+    /// A page elsewhere must not reach the dashboard through the operator's browser, which may hold the
+    /// basic-auth credentials or sit on loopback. Without a token the `Host` must name loopback (a
+    /// DNS-rebinding page sends its own name). With or without one, a request that changes something must
+    /// carry a JSON content type (a cross-site form or `text/plain` post cannot, without the preflight this
+    /// server never grants) and, when the browser sends an `Origin`, come from this very host.
     func refusesCrossSite(_ request: HTTPRequest) -> Bool {
-        guard token == nil else { return false }
-        if let host = request.headers[.host], !Self.isLoopbackName(Self.hostName(fromHostHeader: host)) { return true }
+        let host = request.headers[.host].map(Self.hostName(fromHostHeader:))
+        if token == nil, let host, !Self.isLoopbackName(host) { return true }
         guard request.method != .GET, request.method != .HEAD else { return false }
         if let origin = request.headers[HTTPHeader("Origin")] {
-            guard let host = URL(string: origin)?.host, Self.isLoopbackName(host) else { return true }
+            guard let originHost = URL(string: origin)?.host else { return true }
+            let sameHost = host.map { originHost.lowercased() == $0.lowercased() } ?? false
+            guard sameHost || (token == nil && Self.isLoopbackName(originHost)) else { return true }
         }
         return !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
     }
 
     static let crossSite = HTTPResponse(statusCode: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
-                                        body: Data("refused: without a token the dashboard answers only loopback names and same-site JSON posts\n".utf8))
+                                        body: Data("refused: changes need a JSON post from this host, and without a token only loopback names are answered\n".utf8))
 
     /// `example.org:8080` → `example.org`; `[::1]:8080` → `::1`.
     static func hostName(fromHostHeader header: String) -> String {

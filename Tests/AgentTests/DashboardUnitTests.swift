@@ -79,7 +79,7 @@ struct DashboardUnitTests {
         #expect(access.allows(request("/readyz")))
     }
 
-    @Test("Without a token: only loopback Host names, and changes only as same-site JSON posts")
+    @Test("Without a token only loopback Host names; with or without one, changes only as JSON posts from this host")
     func crossSite() {
         func request(_ method: HTTPMethod, host: String?, origin: String? = nil, contentType: String? = nil) -> HTTPRequest {
             var headers: [HTTPHeader: String] = [:]
@@ -100,8 +100,15 @@ struct DashboardUnitTests {
         #expect(!open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", contentType: "application/json")))  // curl: no Origin
         #expect(open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", origin: "https://evil.example", contentType: "application/json")))
         #expect(open.refusesCrossSite(request(.POST, host: "127.0.0.1:8080", contentType: "text/plain")))  // a simple cross-site post
-        // With a token the token decides.
-        #expect(!AccessControl(token: "0123456789abcdef").refusesCrossSite(request(.POST, host: "gateway.plant", contentType: "text/plain")))
+        // With a token any host name may be used, but changes still need a JSON post from that very host:
+        // the browser resends basic-auth credentials to a cross-site form post by itself.
+        let guarded = AccessControl(token: "0123456789abcdef")
+        #expect(!guarded.refusesCrossSite(request(.GET, host: "gateway.plant:8080")))
+        #expect(!guarded.refusesCrossSite(request(.POST, host: "gateway.plant:8080", origin: "http://gateway.plant:8080", contentType: "application/json")))
+        #expect(!guarded.refusesCrossSite(request(.POST, host: "gateway.plant:8080", contentType: "application/json")))  // a script
+        #expect(guarded.refusesCrossSite(request(.POST, host: "gateway.plant:8080", contentType: "text/plain")))
+        #expect(guarded.refusesCrossSite(request(.POST, host: "gateway.plant:8080", origin: "https://evil.example", contentType: "application/json")))
+        #expect(guarded.refusesCrossSite(request(.POST, host: "gateway.plant:8080", origin: "http://127.0.0.1:8080", contentType: "application/json")))
     }
 
     @Test("A request body over the limit is refused by its declared length, and a streamed one is read only past the limit")
