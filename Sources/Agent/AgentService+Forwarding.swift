@@ -6,7 +6,7 @@ import Telemetry
 extension AgentService {
     /// Publishes the journal's entries in order, one at a time, each awaiting the broker's PUBACK before
     /// it is marked done. Woken by new entries, by every (re)connect and by the run loop's tick; while
-    /// disconnected it waits, and what was produced meanwhile is marked historical.
+    /// disconnected it waits, and what goes out on a later connection than it was produced in is historical.
     func forward() async {
         for await _ in outbox.wakeups {
             if Task.isCancelled { return }
@@ -17,22 +17,17 @@ extension AgentService {
     func drainJournal() async {
         let journal = outbox.journal
         while client.isConnected, let entry = journal.next(now: Timestamp.now().milliseconds) {
-            let payload = entry.historical ? Self.markedHistorical(entry.payload) : Array(entry.payload.utf8)
-            let connectsBefore = client.statistics.connects
+            // Late when produced before the connection it goes out on began (or known late when journaled).
+            let historical = entry.isHistorical(inConnection: client.statistics.connects)
+            let payload = historical ? Self.markedHistorical(entry.payload) : Array(entry.payload.utf8)
             do {
                 try await client.publish(entry.topic, payload: payload, qos: .atLeastOnce, retain: entry.retain)
                 journal.markDone(entry.number)
-                // The connection broke while this one waited (MQTT resent it as it was): what was produced
-                // before the reconnect and waited behind it is late; what came after is not.
-                let connects = client.statistics.connects
-                if connects != connectsBefore { journal.markPendingHistorical(producedBefore: connects) }
-                if entry.historical {
+                if historical {
                     logger.info("historical entry delivered", metadata: ["topic": "\(entry.topic)", "produced": "\(entry.at)"])
                 }
             } catch {
-                // Not delivered now: it goes out after the reconnect, late, so say so.
-                // Everything produced so far goes out after a reconnect that has not happened yet.
-                journal.markPendingHistorical(producedBefore: client.statistics.connects + 1)
+                // Not delivered now: it goes out after the reconnect, and is late by then.
                 logger.warning("could not publish from the journal; retrying after reconnect",
                                metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
                 return

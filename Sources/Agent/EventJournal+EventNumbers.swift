@@ -28,18 +28,24 @@ extension EventJournal {
             // Fixed width, so a longer number never leaves digits of a shorter one behind.
             let text = Array(String(format: "%020ld\n", raised).utf8)
             let written = text.withUnsafeBytes { pwrite(lockDescriptor, $0.baseAddress, $0.count, 0) }
-            guard written == text.count else { return false }
+            // On disk before a number of the new block goes out, power cut included (once per block).
+            guard written == text.count, fdatasync(lockDescriptor) == 0 else { return false }
             reserved = raised
             return true
         }
     }
 
-    /// The reservation an earlier run left in the lock file (0 when none or unreadable).
+    /// Above this a stored reservation is damage, not history (seconds since 2025 are about 6·10^7; the
+    /// bound leaves room for 10^15 events and keeps `number + block` far from overflowing).
+    static let largestReservation = 1_000_000_000_000_000
+
+    /// The reservation an earlier run left in the lock file (0 when none, unreadable or absurd).
     static func readReservation(_ descriptor: Int32) -> Int {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return 0 }
         let text = String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Int(text).map { max(0, $0) } ?? 0
+        guard let value = Int(text), (0...largestReservation).contains(value) else { return 0 }
+        return value
     }
 }

@@ -35,10 +35,14 @@ public final class EventJournal: Sendable {
         public let historical: Bool
         public let payload: String
         /// The broker connection it was produced in (the client's connect count then; in memory only): what
-        /// was produced before a reconnect is late when it goes out after it.
+        /// was produced before a reconnect is late when it goes out after it (see `isHistorical`).
         public var connection = 0
         /// Health: a newer one replaces it.
         var replaceable: Bool { retain }
+
+        /// Whether it is late when sent on connection number `connects`: known late when journaled (broker
+        /// away, or left by an earlier run), or produced on an earlier connection than the current one.
+        public func isHistorical(inConnection connects: Int) -> Bool { historical || connection < connects }
     }
 
     public struct Counts: Sendable, Equatable {
@@ -149,18 +153,6 @@ public final class EventJournal: Sendable {
     public func discardRetained(topic: String) {
         state.withLock { state in
             for entry in state.pending where entry.retain && entry.topic == topic { state.finish(entry.number, path: path) }
-        }
-    }
-
-    /// Marks pending entries produced in a connection before `connection` historical: their delivery is
-    /// late. One produced after the reconnect is on time, however long it waited behind them.
-    public func markPendingHistorical(producedBefore connection: Int) {
-        state.withLock { state in
-            for index in state.pending.indices where state.pending[index].connection < connection && !state.pending[index].historical {
-                let entry = state.pending[index]
-                state.pending[index] = Entry(number: entry.number, at: entry.at, topic: entry.topic, retain: entry.retain, historical: true,
-                                             payload: entry.payload, connection: entry.connection)
-            }
         }
     }
 

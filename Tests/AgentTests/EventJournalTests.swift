@@ -104,6 +104,9 @@ struct EventJournalTests {
         }
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: file + ".lock"))
         #expect(try EventJournal(path: file).eventNumberFloor == 0)
+        // A value near Int.max would overflow the first number issued: damage, not history.
+        try Data("9223372036854775000\n".utf8).write(to: URL(fileURLWithPath: file + ".lock"))
+        #expect(try EventJournal(path: file).eventNumberFloor == 0)
     }
 
     @Test("A write the disk refuses is counted; after a torn line the next one starts on a fresh line")
@@ -123,18 +126,16 @@ struct EventJournalTests {
         #expect(!state.tornLine && state.counts.writeFailures == 0)
     }
 
-    @Test("After a reconnect, what was produced before it is marked historical, what came after it is not")
+    @Test("An entry is historical when journaled so, or sent on a later connection than it was produced in")
     func historicalByConnection() throws {
         let journal = try EventJournal(path: try path())
-        // Two events in connection 1 (the agent still thought it was connected), one after reconnect 2.
-        for (number, connection) in [(1, 1), (2, 1), (3, 2)] {
-            journal.append(topic: "alerts/p/anomaly", payload: bytes("{\"n\":\(number)}"), historical: false, at: 1_000, connection: connection)
-        }
-        journal.markPendingHistorical(producedBefore: 2)
-        #expect(journal.pending.map(\.historical) == [true, true, false])
-        // A failed attempt in connection 2: everything so far goes out after the next reconnect.
-        journal.markPendingHistorical(producedBefore: 3)
-        #expect(journal.pending.allSatisfy { $0.historical })
+        // Produced on connection 1 (the agent still thought it was connected), on connection 2, and while away.
+        journal.append(topic: "alerts/p/anomaly", payload: bytes("{}"), historical: false, at: 1_000, connection: 1)
+        journal.append(topic: "alerts/p/anomaly", payload: bytes("{}"), historical: false, at: 2_000, connection: 2)
+        journal.append(topic: "alerts/p/anomaly", payload: bytes("{}"), historical: true, at: 3_000, connection: 2)
+        #expect(journal.pending.map { $0.isHistorical(inConnection: 1) } == [false, false, true])
+        #expect(journal.pending.map { $0.isHistorical(inConnection: 2) } == [true, false, true])
+        #expect(journal.pending.map { $0.isHistorical(inConnection: 3) } == [true, true, true])
     }
 
     @Test("Historical marking puts the flag into the JSON object and leaves other payloads alone")
