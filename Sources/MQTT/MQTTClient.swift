@@ -130,10 +130,12 @@ public final class MQTTClient: Sendable {
 
     /// Counters since the client was created.
     public var statistics: MQTTClientStatistics {
-        MQTTClientStatistics(received: core.counters.received.load(ordering: .relaxed),
-                             dropped: core.counters.dropped.load(ordering: .relaxed),
-                             connects: core.counters.connects.load(ordering: .relaxed),
-                             disconnects: core.counters.disconnects.load(ordering: .relaxed))
+        // `received` first, acquiring: the drops among those messages are then visible too.
+        let received = core.counters.received.load(ordering: .acquiring)
+        return MQTTClientStatistics(received: received,
+                                    dropped: core.counters.dropped.load(ordering: .relaxed),
+                                    connects: core.counters.connects.load(ordering: .relaxed),
+                                    disconnects: core.counters.disconnects.load(ordering: .relaxed))
     }
 
     /// Sends DISCONNECT (so the broker does not publish the will), stops the network thread off the

@@ -130,12 +130,14 @@ extension MosquittoCore {
 
     @inline(__always)
     func deliver(_ message: MQTTMessage) {
-        counters.received.add(1, ordering: .relaxed)
         if let handler {
             handler(message)
         } else if case .dropped = messageContinuation.yield(message) {
             counters.dropped.add(1, ordering: .relaxed)
         }
+        // Counted last and released: whoever sees a message counted as received also sees whether it
+        // (or an older one) was dropped to make room.
+        counters.received.add(1, ordering: .releasing)
     }
 
     func log(level: Int32, _ text: String) {
