@@ -122,8 +122,9 @@ extension FeatureSpec.Derived {
 
     /// Parses a comma-separated list of kinds, such as `mean,change`.
     public static func list(_ text: String) throws(DetectionError) -> [Self] {
-        try text.split(separator: ",").map { (name) throws(DetectionError) -> Self in
-            guard let kind = Self(rawValue: String(name)) else { throw DetectionError("\(name) is not one of \(names)") }
+        try text.split(separator: ",").map { (part) throws(DetectionError) -> Self in
+            let name = String(part.filter { $0 != " " })  // "mean, change" as well as "mean,change"
+            guard let kind = Self(rawValue: name) else { throw DetectionError("\(name) is not one of \(names)") }
             return kind
         }
     }

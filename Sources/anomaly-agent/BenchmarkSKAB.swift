@@ -89,7 +89,11 @@ struct BenchmarkSKAB: AsyncParsableCommand {
         print("Settings, chosen before any test row is scored:")
         print("  lag-one autocorrelation of the training rows (median over files): "
               + zip(sensors, autocorrelations).map { "\($0.0) \($0.1.map { String(format: "%.2f", $0) } ?? "n/a")" }.joined(separator: ", "))
-        print("  judged by change (slow): \(slow.isEmpty ? "none" : slow.joined(separator: ", ")); envelope checks \(envelopeFeatures?.joined(separator: ", ") ?? "every feature")")
+        if let envelopeFeatures {
+            print("  judged by change (slow): \(slow.isEmpty ? "none" : slow.joined(separator: ", ")); envelope checks \(envelopeFeatures.joined(separator: ", "))")
+        } else {
+            print("  envelope checks every feature (--envelope-on all: no sensor is judged by change)")
+        }
         var calibrationNote = ""
         if envelopeTolerance == "auto" {
             let path = (dir as NSString).appendingPathComponent("anomaly-free/anomaly-free.csv")
