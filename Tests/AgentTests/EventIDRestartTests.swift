@@ -9,7 +9,7 @@ import Glibc
 
 @Suite("Event ids across an agent crash", .timeLimit(.minutes(1)))
 struct EventIDRestartTests {
-    static let episodes = 24
+    static let episodes = 12
 
     /// Short episodes on one device within a second or two: far more events than seconds of uptime, so the
     /// clock alone would reuse numbers unless the restart took longer than `episodes` seconds.

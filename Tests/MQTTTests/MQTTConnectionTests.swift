@@ -141,7 +141,8 @@ struct MQTTConnectionTests {
                 return await first
             }
             #expect(received?.payloadString == "after")
-            #expect(subscriber.statistics.connects == 2)
+            // At least the one reconnect; on a loaded machine a first attempt may race the broker's start-up.
+            #expect(subscriber.statistics.connects >= 2)
             await publisher.shutdown()
             await subscriber.shutdown()
         }
