@@ -6,8 +6,14 @@ public enum EnvelopeCalibration {
     /// (0 when all are inside). A row is flagged at tolerance t exactly when this exceeds t.
     public static func worstExceedance(_ features: [Double], spec: FeatureSpec) -> Double {
         guard let envelope = spec.envelope else { return 0 }
+        return worstExceedance(features, envelope: envelope, checked: spec.envelopeFeatureIndices)
+    }
+
+    /// The same, with the checked indices worked out once (`FeatureSpec.envelopeFeatureIndices`), for loops
+    /// over many rows.
+    public static func worstExceedance(_ features: [Double], envelope: [SensorEnvelope], checked: [Int]) -> Double {
         var worst = 0.0
-        for index in spec.envelopeFeatureIndices where features[index].isFinite {
+        for index in checked where features[index].isFinite {
             worst = max(worst, envelope[index].exceedance(features[index], tolerance: 1))
         }
         return worst

@@ -32,7 +32,12 @@ public enum SensorDynamics {
 
     /// The sensors whose median lag-one autocorrelation over `readings` is at least `limit`.
     public static func slowSensors(_ sensors: [String], readings: [[[Double]]], limit: Double = 0.8) -> [String] {
-        zip(sensors, medianAutocorrelations(sensors, readings: readings)).filter { ($0.1 ?? 0) >= limit }.map(\.0)
+        slowSensors(sensors, autocorrelations: medianAutocorrelations(sensors, readings: readings), limit: limit)
+    }
+
+    /// The same, from autocorrelations already measured (`medianAutocorrelations`).
+    public static func slowSensors(_ sensors: [String], autocorrelations: [Double?], limit: Double = 0.8) -> [String] {
+        zip(sensors, autocorrelations).filter { ($0.1 ?? 0) >= limit }.map(\.0)
     }
 
     /// Envelope features that judge each sensor by its rolling mean, and the slow ones by its change.

@@ -74,7 +74,7 @@ struct BenchmarkSKAB: AsyncParsableCommand {
         let autocorrelations = SensorDynamics.medianAutocorrelations(sensors, readings: tables.map { $0.rows.prefix(trainingRows).map(\.values) })
         let slow: [String]
         switch slowSensors {
-        case "auto": slow = zip(sensors, autocorrelations).filter { ($0.1 ?? 0) >= slowLimit }.map(\.0)
+        case "auto": slow = SensorDynamics.slowSensors(sensors, autocorrelations: autocorrelations, limit: slowLimit)
         case "none": slow = []
         default:
             slow = slowSensors.split(separator: ",").map(String.init)

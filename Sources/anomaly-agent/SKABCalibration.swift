@@ -34,12 +34,14 @@ enum SKABCalibration {
         let pieces = stride(from: 0, through: normal.rows.count - pieceLength, by: pieceStride).map { Array(normal.rows[$0..<($0 + pieceLength)]) }
         guard !pieces.isEmpty else { throw ValidationError("the anomaly-free recording has \(normal.rows.count) rows, fewer than one piece of \(pieceLength)") }
         var worst: [Double] = []
-        for piece in pieces {
-            let (_, spec) = try trainer.featureRows(readings: ["piece": piece.prefix(trainingRows).map(\.values)])
+        // Each piece's feature rows and envelope, computed once for both passes below.
+        let trainings = try pieces.map { try trainer.featureRows(readings: ["piece": $0.prefix(trainingRows).map(\.values)]) }
+        for (piece, (_, spec)) in zip(pieces, trainings) {
+            let envelope = spec.envelope ?? [], checked = spec.envelopeFeatureIndices
             var extractor = FeatureExtractor(spec: spec)
             for (index, row) in piece.enumerated() {
                 let features = extractor.push(row.values)
-                if index >= trainingRows { worst.append(EnvelopeCalibration.worstExceedance(features, spec: spec)) }
+                if index >= trainingRows { worst.append(EnvelopeCalibration.worstExceedance(features, envelope: envelope, checked: checked)) }
             }
         }
         let tolerance = try EnvelopeCalibration.tolerance(worstExceedances: worst, falseAlarmRate: falseAlarmRate)
@@ -48,8 +50,8 @@ enum SKABCalibration {
         var configuration = detection
         configuration.envelopeTolerance = tolerance
         var flagged = 0
-        for piece in pieces {
-            let model = try trainer.train(readings: ["piece": piece.prefix(trainingRows).map(\.values)])
+        for (piece, (matrix, spec)) in zip(pieces, trainings) {
+            let model = try trainer.train(matrix: matrix, spec: spec)
                 .withDecision(AnomalyModel.Decision(threshold: 1, method: "envelope-only"))
             var detector = try Detector(model: model, configuration: configuration)
             for (index, row) in piece.enumerated() {
