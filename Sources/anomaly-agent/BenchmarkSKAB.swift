@@ -48,6 +48,9 @@ struct BenchmarkSKAB: AsyncParsableCommand {
     @Option(help: "With --envelope-tolerance auto: the share of normal rows the envelope may flag.")
     var falseAlarmRate = 0.10
 
+    @Option(help: "Close an event after this many normal rows in a row (default: events.closeAfter of --config, else the agent's 10).")
+    var closeAfter: Int?
+
     @Option(help: "Also run every file end to end through the broker at this port (replay -> broker -> agent -> anomaly events).")
     var brokerPort: Int?
 
@@ -58,6 +61,10 @@ struct BenchmarkSKAB: AsyncParsableCommand {
         let derivedKinds: [FeatureSpec.Derived]
         do { derivedKinds = try FeatureSpec.Derived.list(derived) } catch { throw ValidationError("--derived: \(error)") }
         var detection = try config.map { try AgentConfiguration.load(file: $0).detection } ?? DetectorConfiguration()
+        if let closeAfter {
+            detection.events.closeAfter = closeAfter
+            do { try detection.validate() } catch { throw ValidationError("--close-after: \(error)") }
+        }
         var files: [String] = []
         for folder in ["valve1", "valve2", "other"] {
             let path = (dir as NSString).appendingPathComponent(folder)
@@ -158,7 +165,7 @@ struct BenchmarkSKAB: AsyncParsableCommand {
         print("SKAB outlier protocol, \(files.count) files, \(pooled.count) test rows (\(pooled.truePositives + pooled.falseNegatives) anomalous), pooled:")
         let setting = "\(derived.isEmpty ? "raw" : derived), w\(window), tolerance \(String(format: "%.2f", detection.envelopeTolerance))\(calibrationNote)\(forest ? ", forest" : "")"
         print(row("edge-anomaly, anomalous rows (\(setting))", pooledPoint.f1, pooledPoint.falseAlarmRate, pooledPoint.missedAlarmRate))
-        print(row("edge-anomaly, rows inside events, offline", pooledEvent.f1, pooledEvent.falseAlarmRate, pooledEvent.missedAlarmRate))
+        print(row("edge-anomaly, rows inside events, offline (close after \(detection.events.closeAfter) normal rows)", pooledEvent.f1, pooledEvent.falseAlarmRate, pooledEvent.missedAlarmRate))
         if brokerPort != nil {
             print(row("edge-anomaly, rows inside events, via MQTT", pooledMQTT.f1, pooledMQTT.falseAlarmRate, pooledMQTT.missedAlarmRate)
                   + (pooledMQTT == pooledEvent ? "   (identical to offline)" : "   (DIFFERS from offline)"))

@@ -31,3 +31,6 @@ for window in 5 10 20; do
         run "$label" --window "$window" --envelope-tolerance "$tolerance"
     done
 done
+for close in 5 20 30; do
+    run "level or change, window 10, calibrated, event closes after $close normal rows (default 10)" --close-after "$close"
+done
