@@ -2,6 +2,7 @@ import Detection
 import Foundation
 import IsolationForest
 import Logging
+import Metrics
 import MQTT
 import Synchronization
 import Telemetry
@@ -109,6 +110,7 @@ extension AgentService {
         for await event in client.connectionEvents {
             switch event {
             case .connected:
+                core.handles.brokerConnectsTotal.increment()
                 outbox.wake.yield()
                 let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .online, ts: .now()))
                 do {

@@ -22,7 +22,10 @@ struct MetricHandles: Sendable {
                    ("warming_up", Gauge(label: "edge_anomaly_devices", dimensions: [("state", "warming_up")]))]
     let openEvents = Gauge(label: "edge_anomaly_events_open")
     let brokerConnected = Gauge(label: "edge_anomaly_broker_connected")
+    /// Kept for dashboards built on it; a count belongs in a counter (`…_total`, which `rate()` and
+    /// `increase()` understand across agent restarts).
     let brokerConnects = Gauge(label: "edge_anomaly_broker_connects")
+    let brokerConnectsTotal = Counter(label: "edge_anomaly_broker_connects_total")
     let residentMemory = Gauge(label: "edge_anomaly_resident_memory_bytes")
     let uptime = Gauge(label: "edge_anomaly_uptime_seconds")
 

@@ -43,6 +43,7 @@ struct DashboardHTTPTests {
             #expect(metrics.body.contains("edge_anomaly_scoring_duration_seconds_count 40"))
             #expect(metrics.body.contains("# HELP edge_anomaly_messages_received_total"))
             #expect(metrics.body.contains("edge_anomaly_model_info{model=\"sha256:"))
+            #expect(metrics.body.contains("# TYPE edge_anomaly_broker_connects_total counter\nedge_anomaly_broker_connects_total 1\n"))
             try checkWithPromtool(metrics.body, in: directory)
 
             // No emulator configured: the control endpoint says so instead of publishing.
