@@ -210,7 +210,9 @@ function renderAccuracy(a) {
 function renderEvents(events) {
   view.events = events;
   const rows = events.map((e) => {
-    const who = e.contributors.map((c) => `${esc(c.sensor)} ${(100 * c.share).toFixed(0)}% (${fmt(c.value)} vs ${fmt(c.expected)})`).join("<br>");
+    // A derived feature that weighed most is what to show: the raw value may look ordinary.
+    const who = e.contributors.map((c) => `${esc(c.sensor)} ${(100 * c.share).toFixed(0)}% ` + (c.feature
+      ? `(${esc(c.feature)} ${fmt(c.feature_value)} vs ${fmt(c.feature_expected)})` : `(${fmt(c.value)} vs ${fmt(c.expected)})`)).join("<br>");
     return `<tr data-event="${esc(e.event_id)}" data-device="${esc(e.device)}"><td class="state-${e.state}">${e.state}</td>` +
       `<td>${esc(e.device)}<br><span class="meta">${fmtTime(e.started_at)} · ${esc(e.severity)}` +
       `${e.finding ? " · " + esc(e.finding.replace("_", " ")) : ""}</span></td>` +

@@ -184,37 +184,59 @@ public struct Detector: Sendable {
         guard configuration.envelopeTolerance > 0, let envelope = spec.envelope else { return nil }
         let sensorCount = spec.sensors.count
         var perSensor = [Double](repeating: 0, count: sensorCount)
+        var heaviest = Array(0..<sensorCount), heaviestWeight = [Double](repeating: 0, count: sensorCount)
         var worst = 0.0
         for index in judgedFeatures where features[index].isFinite {
             let exceedance = envelope[index].exceedance(features[index], tolerance: configuration.envelopeTolerance)
             if exceedance > 1 {
-                perSensor[index % sensorCount] += exceedance
+                let sensor = index % sensorCount
+                perSensor[sensor] += exceedance
+                if exceedance > heaviestWeight[sensor] { (heaviest[sensor], heaviestWeight[sensor]) = (index, exceedance) }
                 worst = max(worst, exceedance)
             }
         }
         guard worst > 0 else { return nil }
         let total = perSensor.reduce(0, +)
-        let ranked = perSensor.indices.filter { perSensor[$0] > 0 }.sorted { perSensor[$0] > perSensor[$1] }.prefix(configuration.maximumContributors)
-        return (ranked.map { AnomalyEvent.Contributor(sensor: spec.sensors[$0], share: perSensor[$0] / total,
-                                                      value: values[$0].isFinite ? values[$0] : nil, expected: expected($0)) },
-                worst)
+        return (contributors(weights: perSensor.map { $0 / total }, heaviestFeature: heaviest), worst)
     }
 
     /// Attribution shares summed per sensor (its raw and derived features), largest first.
     private func contributorsFromShares(_ shares: [Double]) -> [AnomalyEvent.Contributor] {
         let sensorCount = spec.sensors.count
         var perSensor = [Double](repeating: 0, count: sensorCount)
-        for (index, share) in shares.enumerated() where share.isFinite { perSensor[index % sensorCount] += share }
-        return perSensor.indices.filter { perSensor[$0] > 0 }
-            .sorted { perSensor[$0] > perSensor[$1] }
-            .prefix(configuration.maximumContributors)
-            .map { AnomalyEvent.Contributor(sensor: spec.sensors[$0], share: perSensor[$0],
-                                            value: values[$0].isFinite ? values[$0] : nil, expected: expected($0)) }
+        var heaviest = Array(0..<sensorCount), heaviestShare = [Double](repeating: 0, count: sensorCount)
+        for (index, share) in shares.enumerated() where share.isFinite {
+            let sensor = index % sensorCount
+            perSensor[sensor] += share
+            if share > heaviestShare[sensor] { (heaviest[sensor], heaviestShare[sensor]) = (index, share) }
+        }
+        return contributors(weights: perSensor, heaviestFeature: heaviest)
     }
 
-    private func expected(_ sensor: Int) -> Double? {
-        if let envelope = spec.envelope { return envelope[sensor].mean }
-        return model.scaler?.mean[sensor]
+    /// The sensors with a positive weight, heaviest first, each with its raw value and, when one of its
+    /// derived features (index `heaviestFeature[sensor]`) weighed most, that feature too.
+    private func contributors(weights: [Double], heaviestFeature: [Int]) -> [AnomalyEvent.Contributor] {
+        weights.indices.filter { weights[$0] > 0 }
+            .sorted { weights[$0] > weights[$1] }
+            .prefix(configuration.maximumContributors)
+            .map { sensor in
+                var contributor = AnomalyEvent.Contributor(sensor: spec.sensors[sensor], share: weights[sensor],
+                                                           value: values[sensor].isFinite ? values[sensor] : nil, expected: expected(sensor))
+                let feature = heaviestFeature[sensor]
+                if feature >= spec.sensors.count {
+                    contributor.feature = spec.featureNames[feature]
+                    contributor.featureValue = features[feature].isFinite ? features[feature] : nil
+                    contributor.featureExpected = expected(feature)
+                }
+                return contributor
+            }
+    }
+
+    /// The training mean of feature `index` (a raw sensor when below the sensor count).
+    private func expected(_ index: Int) -> Double? {
+        if let envelope = spec.envelope { return envelope[index].mean }
+        guard let mean = model.scaler?.mean, index < mean.count else { return nil }
+        return mean[index]
     }
 
     private func event(from snapshot: EventTracker.Snapshot, device: String) -> AnomalyEvent {

@@ -16,12 +16,27 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
         public var value: Double?
         /// What the model considers normal for it (for example the training mean).
         public var expected: Double?
+        /// The derived feature of this sensor that weighed most (for example `vibration:std`), when it was
+        /// not the raw value: a jump in a rolling deviation can leave the raw value looking ordinary. Absent
+        /// when the raw value weighed most (an extension; consumers that do not know it lose nothing).
+        public var feature: String?
+        /// That feature's value and its training mean.
+        public var featureValue: Double?
+        public var featureExpected: Double?
 
-        public init(sensor: String, share: Double, value: Double?, expected: Double?) {
+        enum CodingKeys: String, CodingKey {
+            case sensor, share, value, expected, feature, featureValue = "feature_value", featureExpected = "feature_expected"
+        }
+
+        public init(sensor: String, share: Double, value: Double?, expected: Double?, feature: String? = nil,
+                    featureValue: Double? = nil, featureExpected: Double? = nil) {
             self.sensor = sensor
             self.share = share
             self.value = value
             self.expected = expected
+            self.feature = feature
+            self.featureValue = featureValue
+            self.featureExpected = featureExpected
         }
     }
 

@@ -79,6 +79,7 @@ struct DetectorTests {
         #expect(open.state == .open)
         #expect(open.contributors.first?.sensor == "current")
         #expect(open.contributors.first?.value == 1_000)
+        #expect(open.contributors.first?.feature == nil, "the raw value decided: no derived feature is named")
         #expect(open.severity == .critical)
     }
 
@@ -219,6 +220,36 @@ struct FeatureEnvelopeTests {
         let open = try #require(events.first { $0.state == .open })
         #expect(open.contributors.first?.sensor == "temperature")
         #expect((40_000...60_000).contains(open.startedAt.milliseconds))
+    }
+
+    @Test("When a derived feature decided, the contributor names it with its value and training mean, on the wire too")
+    func derivedContributor() throws {
+        let trained = try model(derived: [.std])
+        let spec = try FeatureSpec.from(model: trained)
+        let stdIndex = try #require(spec.featureNames.firstIndex(of: "vibration:std"))
+        let trainedStd = try #require(spec.envelope?[stdIndex])
+        var detector = try Detector(model: trained)
+        var events: [AnomalyEvent] = []
+        for (index, var reading) in normalReadings(count: 120, seed: 9).enumerated() {
+            // Vibration swings between two values inside its raw training range: each reading looks
+            // ordinary, their spread does not.
+            if index >= 40 && index < 80 { reading[1] = index.isMultiple(of: 2) ? 0.0155 : 0.0445 }
+            if let event = detector.process(payload(ts: Int64(index) * 1000, seq: Int64(index), reading), device: "p").event { events.append(event) }
+        }
+        let open = try #require(events.first { $0.state == .open })
+        let vibration = try #require(open.contributors.first)
+        #expect(vibration.sensor == "vibration")
+        #expect(vibration.value.map { (0.0155...0.0445).contains($0) } == true)
+        #expect(vibration.feature == "vibration:std")
+        let featureValue = try #require(vibration.featureValue)
+        #expect(featureValue > trainedStd.max, "the rolling std \(featureValue) is beyond training's \(trainedStd.max)")
+        #expect(vibration.featureExpected == trainedStd.mean)
+
+        let json = String(decoding: try JSONEncoder().encode(vibration), as: UTF8.self)
+        #expect(json.contains("\"feature\":\"vibration:std\"") && json.contains("\"feature_value\":") && json.contains("\"feature_expected\":"))
+        #expect(try JSONDecoder().decode(AnomalyEvent.Contributor.self, from: Data(json.utf8)) == vibration)
+        let raw = AnomalyEvent.Contributor(sensor: "current", share: 1, value: 1, expected: 0)
+        #expect(!String(decoding: try JSONEncoder().encode(raw), as: UTF8.self).contains("feature"), "absent, not null, when the raw value decided")
     }
 }
 
