@@ -216,7 +216,8 @@ public struct Detector: Sendable {
     /// The sensors with a positive weight, heaviest first, each with its raw value and, when one of its
     /// derived features (index `heaviestFeature[sensor]`) weighed most, that feature too.
     private func contributors(weights: [Double], heaviestFeature: [Int]) -> [AnomalyEvent.Contributor] {
-        weights.indices.filter { weights[$0] > 0 }
+        let names = spec.featureNames  // once per anomalous message, not once per contributor
+        return weights.indices.filter { weights[$0] > 0 }
             .sorted { weights[$0] > weights[$1] }
             .prefix(configuration.maximumContributors)
             .map { sensor in
@@ -224,7 +225,7 @@ public struct Detector: Sendable {
                                                            value: values[sensor].isFinite ? values[sensor] : nil, expected: expected(sensor))
                 let feature = heaviestFeature[sensor]
                 if feature >= spec.sensors.count {
-                    contributor.feature = spec.featureNames[feature]
+                    contributor.feature = names[feature]
                     contributor.featureValue = features[feature].isFinite ? features[feature] : nil
                     contributor.featureExpected = expected(feature)
                 }
