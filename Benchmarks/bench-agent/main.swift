@@ -103,6 +103,13 @@ print("bench-agent: mosquitto on 127.0.0.1:\(broker.port); model: 100 trees, 4 f
 let linesFile = directory.appendingPathComponent("lines.txt")
 try (0..<messageCount).map { payload(device: nil, seq: $0, ts: 1_763_794_800_000 + Int64($0), reading($0, device: 0)) + "\n" }.joined()
     .write(to: linesFile, atomically: true, encoding: .utf8)
+// The same load spread over 1,000 devices named in the payload (mosquitto_pub -l has one topic): the cost of
+// per-device state must not grow with the number of devices.
+let fleetDevices = 1_000
+let fleetLinesFile = directory.appendingPathComponent("fleet-lines.txt")
+try (0..<messageCount).map { index in
+    payload(device: "fleet-\(index % fleetDevices)", seq: index / fleetDevices, ts: 1_763_794_800_000 + Int64(index), reading(index / fleetDevices, device: index % fleetDevices)) + "\n"
+}.joined().write(to: fleetLinesFile, atomically: true, encoding: .utf8)
 
 func ceilingRate() async throws -> Double {
     let subscriber = try launch("mosquitto_sub", ["-p", "\(broker.port)", "-t", "sensors/ceiling/telemetry", "-C", "\(messageCount)"])
@@ -116,9 +123,10 @@ func ceilingRate() async throws -> Double {
 }
 
 /// An agent in this process on the benchmark's broker and model, with its own journal and no dashboard.
-func inProcessAgent(id: String, healthInterval: Double) throws -> AgentService {
+func inProcessAgent(id: String, healthInterval: Double, telemetryTopic: String? = nil) throws -> AgentService {
     var configuration = AgentConfiguration()
     configuration.agent = id
+    if let telemetryTopic { configuration.topics.telemetry = try TopicTemplate(telemetryTopic) }
     configuration.broker.port = broker.port
     configuration.model.path = modelPath
     configuration.model.watchSeconds = 0
@@ -130,14 +138,14 @@ func inProcessAgent(id: String, healthInterval: Double) throws -> AgentService {
     return try AgentService(configuration: configuration, logger: logger)
 }
 
-func agentRate(run: Int) async throws -> (rate: Double, scored: Int, dropped: Int) {
-    let service = try inProcessAgent(id: "bench-\(run)", healthInterval: 60)
+func agentRate(run: Int, fleet: Bool) async throws -> (rate: Double, scored: Int, rejected: Int, dropped: Int) {
+    let topic = fleet ? "bench/fleet-\(run)" : "sensors/tp\(run)/telemetry"
+    let service = try inProcessAgent(id: "bench-\(fleet ? "fleet-" : "")\(run)", healthInterval: 60, telemetryTopic: fleet ? topic : nil)
     let running = Task { try await service.run() }
     while service.mqttStatistics.connects == 0 { try await Task.sleep(for: .milliseconds(10)) }
     try await Task.sleep(for: .milliseconds(400))  // subscribed
-    let device = "tp\(run)"
     let start = ContinuousClock.now
-    let publisher = try launch("mosquitto_pub", ["-p", "\(broker.port)", "-t", "sensors/\(device)/telemetry", "-l"], stdin: linesFile)
+    let publisher = try launch("mosquitto_pub", ["-p", "\(broker.port)", "-t", topic, "-l"], stdin: fleet ? fleetLinesFile : linesFile)
     let deadline = ContinuousClock.now + .seconds(120)
     var lastCount = 0
     var lastChange = ContinuousClock.now
@@ -152,21 +160,31 @@ func agentRate(run: Int) async throws -> (rate: Double, scored: Int, dropped: In
     let counters = service.counters
     service.shutdown()
     try await running.value
-    return (Double(counters.received) / seconds(elapsed), counters.scored, service.mqttStatistics.dropped)
+    return (Double(counters.received) / seconds(elapsed), counters.scored, counters.rejected, service.mqttStatistics.dropped)
 }
 
-var ceilings: [Double] = [], agents: [Double] = []
-var scoredAll = true
+let warmUp = try Detector(model: AnomalyModel(contentsOfFile: modelPath)).spec.warmUpMessages
+var ceilings: [Double] = [], agents: [Double] = [], fleets: [Double] = []
+var scoredAll = true, fleetScoredAll = true
 for run in 0..<runs {
     ceilings.append(try await ceilingRate())
-    let result = try await agentRate(run: run)
+    let result = try await agentRate(run: run, fleet: false)
     agents.append(result.rate)
     if result.scored != messageCount || result.dropped != 0 { scoredAll = false; print("  run \(run): scored \(result.scored) of \(messageCount), dropped \(result.dropped)") }
+    let fleet = try await agentRate(run: run, fleet: true)
+    fleets.append(fleet.rate)
+    // Each device's first messages warm its features up; every other message is scored.
+    if fleet.dropped != 0 || fleet.rejected != 0 || fleet.scored < messageCount - fleetDevices * warmUp {
+        fleetScoredAll = false
+        print("  run \(run), \(fleetDevices) devices: scored \(fleet.scored) of \(messageCount), rejected \(fleet.rejected), dropped \(fleet.dropped)")
+    }
 }
-let ceiling = median(ceilings), agent = median(agents)
+let ceiling = median(ceilings), agent = median(agents), fleet = median(fleets)
 print(String(format: "throughput  ceiling mosquitto_pub -> mosquitto_sub %9.0f msg/s   runs %@", ceiling, "\(ceilings.map { Int($0) })"))
-print(String(format: "throughput  anomaly agent (scored)                 %9.0f msg/s   %.1f %% of ceiling   runs %@   every message scored, none dropped: %@",
+print(String(format: "throughput  anomaly agent (scored), 1 device       %9.0f msg/s   %.1f %% of ceiling   runs %@   every message scored, none dropped: %@",
              agent, 100 * agent / ceiling, "\(agents.map { Int($0) })", scoredAll ? "yes" : "NO"))
+print(String(format: "throughput  anomaly agent, %d devices            %9.0f msg/s   %.1f %% of ceiling   runs %@   every message scored or warming up, none dropped: %@",
+             fleetDevices, fleet, 100 * fleet / ceiling, "\(fleets.map { Int($0) })", fleetScoredAll ? "yes" : "NO"))
 
 // MARK: Latency at a steady 10,000 msg/s
 func latency() async throws -> [Double] {

@@ -40,14 +40,15 @@ struct AgentCore: Sendable {
         metrics.received += 1
         var actions = Actions()
         var rejection: Rejection?
-        if var detector {
+        // Mutated in place through `self`: a local copy would share the per-device dictionary's storage, and
+        // the first write would copy every device's state, on every message.
+        if detector != nil {
             let started = ContinuousClock.now
-            let outcome = payload.withUnsafeBytes { detector.process(payload: $0, topicDevice: topicDevice, receivedAt: now) }
-            self.detector = detector
+            let outcome = payload.withUnsafeBytes { detector!.process(payload: $0, topicDevice: topicDevice, receivedAt: now) }
             let elapsed = ContinuousClock.now - started
             metrics.count(outcome)
             handles.count(outcome)
-            if live != nil { recordLive(outcome, detector: detector, now: now) }
+            if live != nil { recordLive(outcome, detector: detector!, now: now) }
             if case .scored = outcome.status {
                 metrics.scoring.record(microseconds: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
                 handles.scoring.record(duration: elapsed)
@@ -64,9 +65,8 @@ struct AgentCore: Sendable {
             actions.event = outcome.event
             actions.eventNumber = outcome.eventNumber
             actions.ts = outcome.ts
-        } else if var learner {
-            rejection = learner.collect(payload: payload, topicDevice: topicDevice)
-            self.learner = learner
+        } else if learner != nil {
+            rejection = learner!.collect(payload: payload, topicDevice: topicDevice)
             handles.received.increment()
             if let rejection {
                 metrics.rejected += 1
