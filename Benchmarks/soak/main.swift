@@ -37,6 +37,14 @@ func statm(_ pid: Int32) -> Int? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8), let pages = Int(text.split(separator: " ")[1]) else { return nil }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
+/// User plus system CPU time of a process so far.
+func cpuSeconds(_ pid: Int32) -> Double? {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
 func openFiles(_ pid: Int32) -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("soak-\(getpid())")
@@ -88,7 +96,17 @@ while true {
     }
     try await Task.sleep(for: .milliseconds(10))
 }
-try await Task.sleep(for: .seconds(3))  // the last health report
+// Until the agent's health reports count every message, or stop growing (a report every 2 s): a slow machine
+// may still be working through the broker's queue when the publisher stops, which is lag, not loss.
+var lastCount = -1, lastChange = ContinuousClock.now
+while received.load(ordering: .relaxed) < sent, ContinuousClock.now - lastChange < .seconds(6) {
+    let count = received.load(ordering: .relaxed)
+    if count != lastCount { (lastCount, lastChange) = (count, .now) }
+    try await Task.sleep(for: .milliseconds(200))
+}
+let drainedFor = ContinuousClock.now - start
+let drained = Double(drainedFor.components.seconds) + Double(drainedFor.components.attoseconds) / 1e18
+let agentCPU = cpuSeconds(agent.processIdentifier)
 kill(agent.processIdentifier, SIGTERM)
 agent.waitUntilExit()
 await publisher.shutdown()
@@ -102,5 +120,9 @@ let total = received.load(ordering: .relaxed)
 let flatMemory = Double(rssHigh) <= Double(rssLow) * 1.05 + 2_000_000, flatFiles = fdHigh <= fdLow + 1, nothingLost = total >= sent
 print(String(format: "after warm-up: resident %.1f–%.1f MB, open fds %d–%d; sent %d, received by the agent %d; exit status %d",
              Double(rssLow) / 1e6, Double(rssHigh) / 1e6, fdLow, fdHigh, sent, total, agent.terminationStatus))
+if let agentCPU {
+    print(String(format: "agent CPU %.1f s over %.0f s (%.0f %% of one core), %.1f µs per message received",
+                 agentCPU, drained, 100 * agentCPU / drained, agentCPU * 1e6 / Double(max(total, 1))))
+}
 print("memory flat: \(flatMemory ? "yes" : "NO"), file descriptors flat: \(flatFiles ? "yes" : "NO"), nothing lost: \(nothingLost ? "yes" : "NO")")
 exit(flatMemory && flatFiles && nothingLost && agent.terminationStatus == 0 ? 0 : 1)
