@@ -54,7 +54,7 @@ extension AgentService {
             ])
         } catch {
             logger.error("learning failed; collecting more telemetry", metadata: ["error": "\(error)"])
-            core.withLock { $0.learner = Learner(configuration: configuration.learn) }
+            core.withLock { $0.learner = Learner(configuration: configuration.learn, maximumPayloadBytes: configuration.detection.maximumPayloadBytes) }
         }
     }
 }

@@ -4,47 +4,77 @@ import IsolationForest
 import Telemetry
 
 /// Learn mode: collects normal telemetry per device for a while, then trains a model with the same
-/// feature code the detector uses. Runs before there is a model, so speed matters less than clarity.
+/// feature code the detector uses. It reads payloads with the detector's parser and device rules, so it
+/// refuses exactly what the detector would refuse, at the detector's speed.
 struct Learner: Sendable {
     let configuration: AgentConfiguration.Learn
     let startedAt: ContinuousClock.Instant
-    private var readings: [String: [[String: Double]]] = [:]
+    /// The configured sensors, or every sensor seen so far in the order first seen.
+    private var table: SensorTable
+    /// Per device, its readings in arrival order, one value per sensor of `table` when the reading came
+    /// (a sensor first seen later is missing, NaN, in earlier readings).
+    private var readings: [String: [[Double]]] = [:]
+    private var values: [Double]
+    private let maximumPayloadBytes: Int
     private(set) var messages = 0
 
-    init(configuration: AgentConfiguration.Learn, startedAt: ContinuousClock.Instant = .now) {
+    init(configuration: AgentConfiguration.Learn, maximumPayloadBytes: Int = DetectorConfiguration().maximumPayloadBytes,
+         startedAt: ContinuousClock.Instant = .now) {
         self.configuration = configuration
         self.startedAt = startedAt
+        self.maximumPayloadBytes = maximumPayloadBytes
+        table = SensorTable(configuration.sensors)
+        values = Array(repeating: .nan, count: configuration.sensors.count)
     }
 
     var isDue: Bool { ContinuousClock.now - startedAt >= .seconds(configuration.seconds) }
 
     /// Keeps one message; refuses what the detector would refuse.
     mutating func collect(payload: [UInt8], topicDevice: String?) -> Rejection? {
-        let message: TelemetryMessage
+        guard payload.count <= maximumPayloadBytes else {
+            return Rejection(.oversized, "payload of \(payload.count) bytes exceeds maximumPayloadBytes \(maximumPayloadBytes)", device: topicDevice)
+        }
+        var header: TelemetryParser.Header
         do {
-            message = try JSONDecoder().decode(TelemetryMessage.self, from: Data(payload))
+            header = try parse(payload)
+            // Sensors not seen before join the table (when learning every sensor), and the payload is read
+            // again to keep their values: rare, a device's first messages.
+            if configuration.sensors.isEmpty, !header.unknownSensors.isEmpty {
+                table = SensorTable(table.names + header.unknownSensors.filter { table.slot(for: $0) == nil })
+                values = Array(repeating: .nan, count: table.count)
+                header = try parse(payload)
+            }
         } catch {
-            return Rejection(.malformedJSON, "not a telemetry message: \(error)", device: topicDevice)
+            return Rejection(RejectReason(error.reason), error.detail, device: topicDevice)
         }
-        guard let device = topicDevice ?? message.device, TopicLevel.problem(with: device) == nil else {
-            return Rejection(.invalidDevice, "no valid device id", device: topicDevice)
+        let device: String
+        switch Detector.device(topicDevice: topicDevice, payloadDevice: header.device) {
+        case .success(let named): device = named
+        case .failure(let rejection): return rejection
         }
-        var values: [String: Double] = [:]
-        for (sensor, value) in message.values {
-            if let value, value.isFinite { values[sensor] = value }
+        guard header.valuesPresent > 0 else {
+            return Rejection(.noKnownValues, table.names.isEmpty ? "no sensor values" : "none of the sensors \(table.names) has a value", device: device)
         }
         readings[device, default: []].append(values)
         messages += 1
         return nil
     }
 
+    private mutating func parse(_ payload: [UInt8]) throws(TelemetryParseError) -> TelemetryParser.Header {
+        for index in values.indices { values[index] = .nan }
+        let table = self.table
+        return try payload.withUnsafeBytes { bytes in
+            Result { () throws(TelemetryParseError) in try TelemetryParser().parse(bytes, values: &values) { table.slot(for: $0) } }
+        }.get()
+    }
+
     /// Trains on what was collected.
     func train() throws(DetectionError) -> AnomalyModel {
-        let sensors = configuration.sensors.isEmpty
-            ? Array(Set(readings.values.flatMap { $0.flatMap(\.keys) })).sorted()
-            : configuration.sensors
-        guard !sensors.isEmpty else { throw DetectionError("learn mode saw no sensor values in \(messages) messages") }
-        let rows = readings.mapValues { list in list.map { reading in sensors.map { reading[$0] ?? .nan } } }
+        guard !table.names.isEmpty else { throw DetectionError("learn mode saw no sensor values in \(messages) messages") }
+        // The model's sensors in name order (as before); readings from before a sensor was first seen lack it.
+        let sensors = configuration.sensors.isEmpty ? table.names.sorted() : configuration.sensors
+        let columns = sensors.map { table.slot(for: $0)! }
+        let rows = readings.mapValues { list in list.map { reading in columns.map { $0 < reading.count ? reading[$0] : .nan } } }
         let trainer = ModelTrainer(
             sensors: sensors, derived: configuration.derived, window: configuration.window,
             forest: IsolationForest.Configuration(treeCount: configuration.trees, contamination: .fraction(configuration.contamination),

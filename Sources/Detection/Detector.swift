@@ -83,20 +83,30 @@ public struct Detector: Sendable {
             return Outcome(device: topicDevice, status: .rejected(Rejection(RejectReason(error.reason), error.detail, device: topicDevice)))
         }
         let device: String
-        switch (topicDevice, header.device) {
-        case (let fromTopic?, let fromPayload?) where fromTopic != fromPayload:
-            return Outcome(device: fromTopic, status: .rejected(Rejection(
-                .deviceMismatch, "payload says device \(fromPayload.prefix(64).debugDescription), topic says \(fromTopic.debugDescription)", device: fromTopic)))
-        case (let fromTopic?, _): device = fromTopic
-        case (nil, let fromPayload?): device = fromPayload
-        case (nil, nil):
-            return Outcome(device: nil, status: .rejected(Rejection(.invalidDevice, "neither the topic nor the payload names a device")))
-        }
-        if let problem = TopicLevel.problem(with: device) {
-            return Outcome(device: nil, status: .rejected(Rejection(.invalidDevice, "device id \(device.prefix(64).debugDescription) \(problem)")))
+        switch Self.device(topicDevice: topicDevice, payloadDevice: header.device) {
+        case .success(let named): device = named
+        case .failure(let rejection): return Outcome(device: rejection.device, status: .rejected(rejection))
         }
         return score(device: device, ts: Timestamp(milliseconds: header.ts ?? 0), seq: header.seq, receivedAt: receivedAt,
                      valuesPresent: header.valuesPresent, unknownSensors: header.unknownSensors)
+    }
+
+    /// The device a message is about: the topic's, which the payload may repeat but not contradict, else the
+    /// payload's; it must be usable as one topic level. Shared with learn mode, so both refuse the same messages.
+    public static func device(topicDevice: String?, payloadDevice: String?) -> Result<String, Rejection> {
+        let device: String
+        switch (topicDevice, payloadDevice) {
+        case (let fromTopic?, let fromPayload?) where fromTopic != fromPayload:
+            return .failure(Rejection(.deviceMismatch, "payload says device \(fromPayload.prefix(64).debugDescription), topic says \(fromTopic.debugDescription)",
+                                      device: fromTopic))
+        case (let fromTopic?, _): device = fromTopic
+        case (nil, let fromPayload?): device = fromPayload
+        case (nil, nil): return .failure(Rejection(.invalidDevice, "neither the topic nor the payload names a device"))
+        }
+        if let problem = TopicLevel.problem(with: device) {
+            return .failure(Rejection(.invalidDevice, "device id \(device.prefix(64).debugDescription) \(problem)"))
+        }
+        return .success(device)
     }
 
     /// Scores values already placed in sensor order (for replaying CSV rows through the same pipeline).

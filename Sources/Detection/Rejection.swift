@@ -24,13 +24,13 @@ public enum RejectReason: String, Sendable, Hashable, CaseIterable, Codable {
     case unknownSensor = "unknown_sensor"
 
     /// The parser's reasons are a subset, with the same raw values (the tests check every one).
-    init(_ reason: TelemetryParseError.Reason) {
+    public init(_ reason: TelemetryParseError.Reason) {
         self.init(rawValue: reason.rawValue)!
     }
 }
 
 /// A rejected message: the reason and what exactly was wrong.
-public struct Rejection: Sendable, Hashable {
+public struct Rejection: Error, Sendable, Hashable {
     public var reason: RejectReason
     public var detail: String
     public var device: String?

@@ -1,0 +1,74 @@
+@testable import Agent
+import Detection
+import Foundation
+import IsolationForest
+import Testing
+
+@Suite("Learn mode collects what the detector would score")
+struct LearnerTests {
+    func learner(sensors: [String] = [], seconds: Double = 60) -> Learner {
+        var configuration = AgentConfiguration.Learn()
+        configuration.seconds = seconds
+        configuration.sensors = sensors
+        configuration.trees = 10
+        return Learner(configuration: configuration, maximumPayloadBytes: 256)
+    }
+
+    func reading(_ index: Int, extra: String = "") -> [UInt8] {
+        let wobble = Double(index % 7) / 10
+        return Array(#"{"ts":\#(1_000 + index),"seq":\#(index),"values":{"temperature":\#(60 + wobble),"vibration":\#(0.03 + wobble / 100)\#(extra)}}"#.utf8)
+    }
+
+    @Test("A hostile payload is refused by learn mode for the same reason the detector refuses it")
+    func sameRefusals() throws {
+        let training: [[Double]] = (0..<50).map { index in
+            let wobble = Double(index % 7)
+            return [60 + wobble / 10, 0.03 + wobble / 1000]
+        }
+        let model = try ModelTrainer(sensors: ["temperature", "vibration"], forest: .init(treeCount: 10, seed: 1)).train(readings: ["d": training])
+        var detector = try Detector(model: model, configuration: DetectorConfiguration(maximumPayloadBytes: 256))
+        let hostile: [(String, String?)] = [
+            (#"{"ts":1,"values":{"temperature":1,"temperature":2}}"#, "pump-01"),
+            (#"{"ts":1,"values":{"temperature":"hot"}}"#, "pump-01"),
+            (#"{"ts":1,"values":{"temperature":1e999}}"#, "pump-01"),
+            (#"{"ts":1,"values":{"temperature":1}"#, "pump-01"),
+            (#"{"device":"pump-02","ts":1,"values":{"temperature":1}}"#, "pump-01"),
+            (#"{"ts":1,"values":{"temperature":1}}"#, nil),
+            (#"{"device":"a/b","ts":1,"values":{"temperature":1}}"#, nil),
+            (#"{"ts":1,"values":{"temperature":null,"vibration":null}}"#, "pump-01"),
+            (#"{"ts":1,"values":{"temperature":1},"pad":"\#(String(repeating: "x", count: 300))"}"#, "pump-01"),
+            ("\u{FF}", "pump-01"),
+        ]
+        var learner = learner(sensors: ["temperature", "vibration"])
+        for (payload, device) in hostile {
+            let bytes = Array(payload.utf8)
+            let expected = bytes.withUnsafeBytes { detector.process(payload: $0, topicDevice: device) }
+            guard case .rejected(let refusal) = expected.status else { Issue.record("the detector scored \(payload)"); continue }
+            #expect(learner.collect(payload: bytes, topicDevice: device)?.reason == refusal.reason, "\(payload)")
+        }
+        #expect(learner.messages == 0)
+    }
+
+    @Test("Learning every sensor seen: one that appears later joins the model, in name order; nothing else is lost")
+    func sensorsDiscovered() throws {
+        var learner = learner()
+        for index in 0..<100 { #expect(learner.collect(payload: reading(index), topicDevice: "pump-01") == nil) }
+        for index in 100..<300 {
+            #expect(learner.collect(payload: reading(index, extra: #","current":\#(10 + Double(index % 5) / 10)"#), topicDevice: "pump-01") == nil)
+        }
+        #expect(learner.messages == 300)
+        let model = try learner.train()
+        #expect(model.featureNames == ["current", "temperature", "vibration"])
+        // The first 100 readings lack current and are left out of training; the 200 after are in.
+        #expect(model.training.rows == 200)
+    }
+
+    @Test("Learning named sensors: other sensors in the payload are ignored, and a payload with none of them is refused")
+    func namedSensors() throws {
+        var learner = learner(sensors: ["vibration"])
+        for index in 0..<50 { #expect(learner.collect(payload: reading(index, extra: #","current":3"#), topicDevice: "pump-01") == nil) }
+        let refusal = learner.collect(payload: Array(#"{"ts":1,"values":{"current":3}}"#.utf8), topicDevice: "pump-01")
+        #expect(refusal?.reason == .noKnownValues)
+        #expect(try learner.train().featureNames == ["vibration"])
+    }
+}
