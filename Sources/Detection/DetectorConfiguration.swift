@@ -5,8 +5,8 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
     public var events: EventPolicy
     /// A feature further outside its training envelope than this fraction of its training range is
     /// anomalous whatever the forest says, and opens an event at once (see `SensorEnvelope.exceedance`).
-    /// 0 turns the envelope check off. 0.1 caught 83 % of the emulator's anomalies at 0.08 false events per
-    /// device-hour (README); larger values trade recall for fewer false events.
+    /// 0 turns the envelope check off. Larger values trade recall for fewer false events (README,
+    /// "Detection quality", for what the defaults catch).
     public var envelopeTolerance: Double
     /// Stuck sensors and dropouts as events of their own (`finding` in the event).
     public var dataQuality: DataQualityPolicy

@@ -11,7 +11,7 @@ struct Run: AsyncParsableCommand {
         abstract: "Run the agent until SIGTERM or SIGINT (SIGHUP reloads the model).",
         discussion: """
             Settings come from the configuration file (see config/agent.json, every key explained), then from \
-            environment variables (EDGE_ANOMALY_BROKER_HOST, EDGE_ANOMALY_BROKER_PORT, EDGE_ANOMALY_AGENT, \
+            environment variables (EDGE_ANOMALY_BROKER_HOST, EDGE_ANOMALY_BROKER_PORT, EDGE_ANOMALY_BROKER_USERNAME, EDGE_ANOMALY_AGENT, \
             EDGE_ANOMALY_MODEL, EDGE_ANOMALY_LOG_LEVEL), then from these flags. The broker password is read from \
             broker.passwordFile or the environment variable EDGE_ANOMALY_MQTT_PASSWORD, never from a flag.
             """)

@@ -12,7 +12,7 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
         Every row becomes one telemetry message: its device (a column, --device, or the file name), its \
         timestamp, and its value columns (by default every numeric column that is not the timestamp, the \
-        device or a label). Label columns (by default any of anomaly, changepoint, label, is_anomaly, attack) \
+        device or a label). Label columns (by default any of \(ReplayOptions.knownLabelColumns.joined(separator: ", "))) \
         go to sensors/{device}/truth as start and end records whose kind is the column's name.
 
         Example (SKAB, which needs no other options):
