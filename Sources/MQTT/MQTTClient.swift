@@ -107,11 +107,38 @@ public final class MQTTClient: Sendable {
             try publishWithoutWaiting(topic, payload: payload, qos: qos, retain: retain)
             return
         }
-        _ = try await core.awaitAcknowledgement(.publish, operation: "mosquitto_publish(\(topic))", queuedWhileDisconnected: true) { mid in
+        try await acknowledgement(of: submit(topic, payload: payload, qos: qos, retain: retain))
+    }
+
+    /// A QoS 1 or 2 message handed to libmosquitto whose acknowledgement is still to be awaited.
+    public struct PendingPublish: Sendable {
+        fileprivate let mid: Int32
+    }
+
+    /// Hands a QoS 1 or 2 message to libmosquitto and returns at once, keeping its acknowledgement for
+    /// `acknowledgement(of:)`: several messages can then be in flight, in the order they were submitted,
+    /// instead of one per round trip. Await or `abandon` every message submitted.
+    /// A message submitted while disconnected is sent after the reconnect.
+    public func submit(_ topic: String, payload: [UInt8], qos: MQTTQoS, retain: Bool = false) throws -> PendingPublish {
+        guard qos != .atMostOnce else {
+            throw MQTTError(code: .invalidArgument, operation: "submit(\(topic))", message: "QoS 0 has no acknowledgement; use publishWithoutWaiting")
+        }
+        return PendingPublish(mid: try core.submit(operation: "mosquitto_publish(\(topic))", queuedWhileDisconnected: true) { mid in
             payload.withUnsafeBytes { bytes in
                 mosquitto_publish(core.handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, qos.rawValue, retain)
             }
-        }
+        })
+    }
+
+    /// Waits until the broker acknowledged a submitted message (PUBACK or PUBCOMP); across reconnects,
+    /// since libmosquitto sends it again.
+    public func acknowledgement(of message: PendingPublish) async throws {
+        _ = try await core.awaitAcknowledgement(.publish, of: message.mid)
+    }
+
+    /// Stops keeping the acknowledgement of a submitted message (the message itself still goes out).
+    public func abandon(_ message: PendingPublish) {
+        core.abandon(message.mid)
     }
 
     /// Hands a message to libmosquitto and returns at once: the fast path for telemetry.

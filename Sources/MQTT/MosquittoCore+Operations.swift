@@ -142,6 +142,13 @@ extension MosquittoCore {
     /// has queued the message under its id and sends it after the reconnect, and the ack completes the wait.
     func awaitAcknowledgement(_ kind: Waiter.Kind, operation: String, queuedWhileDisconnected: Bool = false,
                               _ body: (inout Int32) -> Int32) async throws -> [Int32] {
+        let mid = try submit(operation: operation, queuedWhileDisconnected: queuedWhileDisconnected, body)
+        return try await awaitAcknowledgement(kind, of: mid)
+    }
+
+    /// The first half: calls libmosquitto and returns the message id, whose acknowledgement is kept for
+    /// `awaitAcknowledgement(_:of:)`. Every id returned must be awaited or `abandon`ed.
+    func submit(operation: String, queuedWhileDisconnected: Bool = false, _ body: (inout Int32) -> Int32) throws -> Int32 {
         var mid: Int32 = 0
         let entered = withState { state -> Bool in
             guard state.phase != .closed else { return false }
@@ -151,30 +158,43 @@ extension MosquittoCore {
         guard entered else { throw MQTTError.shutDown }
         let rc = body(&mid)
         let queued = queuedWhileDisconnected && rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && mid != 0
-        guard rc == 0 || queued else {
-            withState { state in leaveWindow(&state) }
-            throw MQTTError.mosquitto(rc, operation)
+        let submitted = rc == 0 || queued
+        withState { state in
+            if submitted { state.submitted.insert(mid) }
+            state.callsInWindow -= 1
+            // Acks that came inside the window for ids nobody holds (QoS 0, re-subscriptions) are dropped.
+            if state.callsInWindow == 0 { state.earlyAcks = state.earlyAcks.filter { state.submitted.contains($0.key) } }
         }
-        let acknowledgedID = mid
-        return try await withTaskCancellationHandler {
+        guard submitted else { throw MQTTError.mosquitto(rc, operation) }
+        return mid
+    }
+
+    /// The second half: waits for the acknowledgement of `mid` (from `submit`), or takes it if it came already.
+    func awaitAcknowledgement(_ kind: Waiter.Kind, of mid: Int32) async throws -> [Int32] {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Int32], any Error>) in
-                let early = withState { state -> [Int32]? in
-                    defer { leaveWindow(&state) }
-                    if let granted = state.earlyAcks.removeValue(forKey: acknowledgedID) { return granted }
-                    state.waiters[acknowledgedID] = Waiter(kind: kind, continuation: continuation)
+                let early = withState { state -> Result<[Int32], MQTTError>? in
+                    state.submitted.remove(mid)
+                    if let granted = state.earlyAcks.removeValue(forKey: mid) { return .success(granted) }
+                    // Shut down after the submit: nobody would ever resume this waiter.
+                    if state.phase == .closed { return .failure(.shutDown) }
+                    state.waiters[mid] = Waiter(kind: kind, continuation: continuation)
                     return nil
                 }
-                if let early { continuation.resume(returning: early) }
+                if let early { continuation.resume(with: early) }
             }
         } onCancel: {
-            let waiter = self.withState { $0.waiters.removeValue(forKey: acknowledgedID) }
+            let waiter = self.withState { $0.waiters.removeValue(forKey: mid) }
             waiter?.continuation.resume(throwing: CancellationError())
         }
     }
 
-    private func leaveWindow(_ state: inout State) {
-        state.callsInWindow -= 1
-        if state.callsInWindow == 0 { state.earlyAcks.removeAll(keepingCapacity: true) }
+    /// Gives up on the acknowledgement of `mid` (from `submit`) without waiting for it.
+    func abandon(_ mid: Int32) {
+        withState { state in
+            state.submitted.remove(mid)
+            state.earlyAcks[mid] = nil
+        }
     }
 }
 

@@ -166,11 +166,14 @@ extension MosquittoCore {
         var connectAttempt = 0
         var connectWaiter: CheckedContinuation<Void, any Error>?
         var waiters: [Int32: Waiter] = [:]
-        /// Calls between "about to call libmosquitto" and "registered a waiter for the message id".
-        /// An ack can arrive on the network thread inside that window, before the caller knows its id.
+        /// Calls inside libmosquitto that will return a message id. An ack can arrive on the network thread
+        /// inside that window, before the caller knows its id.
         var callsInWindow = 0
-        /// Acks that arrived inside such a window, kept until their caller claims them. Cleared whenever
-        /// the window empties, so acks nobody waits for (QoS 0, re-subscriptions) never pile up.
+        /// Message ids submitted whose caller has not yet registered a waiter (see `submit`).
+        var submitted: Set<Int32> = []
+        /// Acks that arrived before their caller waited: kept for ids in `submitted`, and for any id while a
+        /// call is inside the window; the others are dropped when the window empties, so acks nobody waits
+        /// for (QoS 0, re-subscriptions) never pile up.
         var earlyAcks: [Int32: [Int32]] = [:]
         /// Subscriptions to restore on every (re)connect: a clean session forgets them.
         var subscriptions: [(filter: String, qos: MQTTQoS)] = []

@@ -1,0 +1,58 @@
+import Foundation
+import MQTT
+import MQTTTesting
+import Testing
+
+@Suite("MQTT submit now, await the acknowledgement later", .timeLimit(.minutes(1)))
+struct MQTTSubmitTests {
+    @Test("Many QoS 1 messages in flight at once arrive in order; acknowledgements that came before the wait are kept")
+    func inOrder() async throws {
+        // mosquitto drops QoS 1 messages for a subscriber more than max_queued_messages (1000) behind.
+        try await MosquittoBroker.with(.init(extraConfiguration: ["max_queued_messages 0"])) { broker in
+            let topic = unique("submit")
+            let subscriber = try await connectedClient(broker)
+            try await subscriber.subscribe(topic, qos: .atLeastOnce)
+            let publisher = try await connectedClient(broker)
+            // More than libmosquitto's 20 in flight: the rest wait in its queue, still in order.
+            let pending = try (0..<200).map { try publisher.submit(topic, payload: Array("m\($0)".utf8), qos: .atLeastOnce) }
+            let messages = try await receive(200, from: subscriber)
+            // Every PUBACK has arrived by now, before anyone waited for it.
+            for message in pending { try await within(5, "a PUBACK that came early") { try await publisher.acknowledgement(of: message) } }
+            #expect(messages.map(\.payloadString) == (0..<200).map { "m\($0)" })
+            await publisher.shutdown()
+            await subscriber.shutdown()
+        }
+    }
+
+    @Test("Abandoned acknowledgements are not kept, and later ones still arrive")
+    func abandon() async throws {
+        try await MosquittoBroker.with { broker in
+            let topic = unique("abandon")
+            let subscriber = try await connectedClient(broker)
+            try await subscriber.subscribe(topic, qos: .atLeastOnce)
+            let publisher = try await connectedClient(broker)
+            for index in 0..<50 { publisher.abandon(try publisher.submit(topic, payload: Array("a\(index)".utf8), qos: .atLeastOnce)) }
+            let last = try publisher.submit(topic, payload: Array("last".utf8), qos: .exactlyOnce)
+            try await within(5, "the PUBCOMP of the last") { try await publisher.acknowledgement(of: last) }
+            let messages = try await receive(51, from: subscriber)
+            #expect(messages.map(\.payloadString) == (0..<50).map { "a\($0)" } + ["last"])
+            await publisher.shutdown()
+            await subscriber.shutdown()
+        }
+    }
+
+    @Test("QoS 0 cannot be submitted; a submitted message whose client shut down fails instead of waiting forever")
+    func refusals() async throws {
+        try await MosquittoBroker.with { broker in
+            let client = try await connectedClient(broker)
+            #expect(throws: MQTTError.self) { try client.submit(unique("t"), payload: [1], qos: .atMostOnce) }
+            broker.stop()
+            _ = try await waitForEvent(client, "disconnect") { if case .disconnected = $0 { true } else { false } }
+            // Queued for a reconnect that never comes: shutdown ends the wait.
+            let stranded = try client.submit(unique("t"), payload: [1], qos: .atLeastOnce)
+            await client.shutdown()
+            let error = await #expect(throws: MQTTError.self) { try await client.acknowledgement(of: stranded) }
+            #expect(error?.code == .shutDown)
+        }
+    }
+}
