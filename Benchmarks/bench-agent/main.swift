@@ -123,9 +123,10 @@ func ceilingRate() async throws -> Double {
 }
 
 /// An agent in this process on the benchmark's broker and model, with its own journal and no dashboard.
-func inProcessAgent(id: String, healthInterval: Double, telemetryTopic: String? = nil) throws -> AgentService {
+func inProcessAgent(id: String, healthInterval: Double, telemetryTopic: String? = nil, maxInFlight: Int = 20) throws -> AgentService {
     var configuration = AgentConfiguration()
     configuration.agent = id
+    configuration.store.maxInFlight = maxInFlight
     if let telemetryTopic { configuration.topics.telemetry = try TopicTemplate(telemetryTopic) }
     configuration.broker.port = broker.port
     configuration.model.path = modelPath
@@ -248,6 +249,45 @@ if measured.isEmpty {
 } else {
     print(String(format: "latency     telemetry ts -> event received, 100 devices x 100 Hz: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%d events; ts has 1 ms resolution)",
                  percentile(measured, 0.5), percentile(measured, 0.99), measured.max()!, measured.count))
+}
+
+// MARK: A backlog of journaled events after an outage: one in flight next to the default window
+/// Events per second from the first to the last that reaches a subscriber, for a journal the agent finds
+/// full of pending events when it starts.
+func backlogRate(maxInFlight: Int, events: Int) async throws -> Double? {
+    let id = "bench-backlog-\(maxInFlight)"
+    do {
+        let journal = try EventJournal(path: directory.appendingPathComponent("journal-\(id).jsonl").path)
+        for number in 0..<events {
+            journal.append(topic: "alerts/backlog-\(number % 100)/anomaly", payload: Array(#"{"event_id":"backlog-\#(number)","state":"open"}"#.utf8),
+                           historical: true, at: nowMilliseconds())
+        }
+    }  // closed here: the agent takes the journal's lock
+    let arrivals = Mutex<(count: Int, first: ContinuousClock.Instant?, last: ContinuousClock.Instant?)>((0, nil, nil))
+    var watcherConfiguration = MQTTConfiguration(port: broker.port, clientID: "\(id)-watch")
+    watcherConfiguration.delivery = .handler
+    let watcher = try MQTTClient(configuration: watcherConfiguration) { message in
+        guard message.topic.hasPrefix("alerts/backlog-") else { return }
+        let now = ContinuousClock.now
+        arrivals.withLock { $0.count += 1; $0.first = $0.first ?? now; $0.last = now }
+    }
+    try await watcher.connect()
+    try await watcher.subscribe("alerts/+/anomaly", qos: .atLeastOnce)
+    let service = try inProcessAgent(id: id, healthInterval: 60, maxInFlight: maxInFlight)
+    let running = Task { try await service.run() }
+    let deadline = ContinuousClock.now + .seconds(120)
+    while arrivals.withLock({ $0.count }) < events && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    service.shutdown()
+    try await running.value
+    await watcher.shutdown()
+    let (count, first, last) = arrivals.withLock { $0 }
+    guard count >= events, let first, let last, last > first else { print("backlog     only \(count) of \(events) events arrived"); return nil }
+    return Double(events - 1) / seconds(last - first)
+}
+let backlogEvents = 5_000
+if let one = try await backlogRate(maxInFlight: 1, events: backlogEvents), let window = try await backlogRate(maxInFlight: 20, events: backlogEvents) {
+    print(String(format: "backlog     %d journaled events after an outage: %.0f events/s one in flight, %.0f events/s with store.maxInFlight 20 (%.1fx)",
+                 backlogEvents, one, window, window / one))
 }
 
 // MARK: Memory with many devices, and start-up, with the executable

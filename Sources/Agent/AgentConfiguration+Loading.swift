@@ -119,6 +119,7 @@ extension AgentConfiguration {
             store.maxEvents = try section.int("maxEvents") ?? store.maxEvents
             store.maxBytes = try section.int("maxBytes") ?? store.maxBytes
             store.maxAgeSeconds = try section.double("maxAgeSeconds") ?? store.maxAgeSeconds
+            store.maxInFlight = try section.int("maxInFlight") ?? store.maxInFlight
             try section.finish()
         }
         if var section = try root.object("http") {

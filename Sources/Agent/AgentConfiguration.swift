@@ -103,6 +103,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var maxBytes = 16 << 20
         /// Pending entries older than this are dropped (and counted) instead of published.
         public var maxAgeSeconds = 7 * 86_400.0
+        /// Entries published before the oldest is acknowledged. One at a time, a backlog drains at one entry
+        /// per round trip to the broker (20 per second to a broker 50 ms away, with every new event behind it).
+        public var maxInFlight = 20
     }
 
     /// The agent's id: a single topic level.
@@ -162,6 +165,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard store.maxEvents >= 1 else { throw ConfigurationError(key: "store.maxEvents", "must be at least 1") }
         guard store.maxBytes >= 4096 else { throw ConfigurationError(key: "store.maxBytes", "must be at least 4096") }
         guard store.maxAgeSeconds > 0 else { throw ConfigurationError(key: "store.maxAgeSeconds", "must be positive") }
+        guard (1...1_000).contains(store.maxInFlight) else { throw ConfigurationError(key: "store.maxInFlight", "must be 1…1000") }
         do {
             try detection.validate()
         } catch {

@@ -4,9 +4,10 @@ import MQTT
 import Telemetry
 
 extension AgentService {
-    /// Publishes the journal's entries in order, one at a time, each awaiting the broker's PUBACK before
-    /// it is marked done. Woken by new entries, by every (re)connect and by the run loop's tick; while
-    /// disconnected it waits, and what goes out on a later connection than it was produced in is historical.
+    /// Publishes the journal's entries in order, up to `store.maxInFlight` at a time, each marked done when
+    /// the broker acknowledged it (PUBACK). Woken by new entries, by every (re)connect and by the run loop's
+    /// tick; while disconnected it waits, and what goes out on a later connection than it was produced in is
+    /// historical.
     func forward() async {
         for await _ in outbox.wakeups {
             if Task.isCancelled { return }
@@ -16,21 +17,36 @@ extension AgentService {
 
     func drainJournal() async {
         let journal = outbox.journal
-        while client.isConnected, let entry = journal.next(now: Timestamp.now().milliseconds) {
-            // Late when produced before the connection it goes out on began (or known late when journaled).
-            let historical = entry.isHistorical(inConnection: client.statistics.connects)
-            let payload = historical ? Self.markedHistorical(entry.payload) : Array(entry.payload.utf8)
-            do {
-                try await client.publish(entry.topic, payload: payload, qos: .atLeastOnce, retain: entry.retain)
-                journal.markDone(entry.number)
-                if historical {
-                    logger.info("historical entry delivered", metadata: ["topic": "\(entry.topic)", "produced": "\(entry.at)"])
+        var inFlight: [(entry: EventJournal.Entry, message: MQTTClient.PendingPublish, historical: Bool)] = []
+        // Returning early (shutdown): the broker may still acknowledge them, nobody listens.
+        defer { for entry in inFlight { client.abandon(entry.message) } }
+        while true {
+            while inFlight.count < configuration.store.maxInFlight, client.isConnected,
+                  let entry = journal.next(after: inFlight.last?.entry.number, now: Timestamp.now().milliseconds) {
+                // Late when produced before the connection it goes out on began (or known late when journaled).
+                let historical = entry.isHistorical(inConnection: client.statistics.connects)
+                let payload = historical ? Self.markedHistorical(entry.payload) : Array(entry.payload.utf8)
+                do {
+                    inFlight.append((entry, try client.submit(entry.topic, payload: payload, qos: .atLeastOnce, retain: entry.retain), historical))
+                } catch {
+                    logger.warning("could not publish from the journal; retrying after reconnect",
+                                   metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
+                    return
                 }
+            }
+            guard let oldest = inFlight.first else { return }
+            do {
+                // Across a reconnect too: libmosquitto sends what was in flight again.
+                try await client.acknowledgement(of: oldest.message)
             } catch {
-                // Not delivered now: it goes out after the reconnect, and is late by then.
-                logger.warning("could not publish from the journal; retrying after reconnect",
+                logger.warning("no acknowledgement for a journal entry; retrying after reconnect",
                                metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
                 return
+            }
+            inFlight.removeFirst()
+            journal.markDone(oldest.entry.number)
+            if oldest.historical {
+                logger.info("historical entry delivered", metadata: ["topic": "\(oldest.entry.topic)", "produced": "\(oldest.entry.at)"])
             }
         }
     }

@@ -132,14 +132,17 @@ public final class EventJournal: Sendable {
         }
     }
 
-    /// The oldest pending entry, after dropping those older than `maxAgeSeconds` (counted).
-    public func next(now: Int64) -> Entry? {
+    /// The oldest pending entry after entry number `after` (nil: the oldest of all), after dropping those
+    /// older than `maxAgeSeconds` (counted).
+    public func next(after number: Int? = nil, now: Int64) -> Entry? {
         state.withLock { state in
             while let first = state.pending.first, Double(now - first.at) / 1000 > limits.maxAgeSeconds {
                 state.counts.droppedOld += 1
                 state.finish(first.number, path: path)
             }
-            return state.pending.first
+            guard let number else { return state.pending.first }
+            // Pending entries are in number order; those after `number` follow the few still in flight.
+            return state.pending.first { $0.number > number }
         }
     }
 

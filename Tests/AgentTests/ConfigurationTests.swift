@@ -27,6 +27,8 @@ struct ConfigurationTests {
         #expect(configuration.broker.port == 1884)
         #expect(configuration.broker.host == "127.0.0.1")
         #expect(configuration.detection.events.openCount == 3)
+        #expect(configuration.store.maxInFlight == 20)
+        #expect(try load(#"{"store": {"maxInFlight": 1}}"#).store.maxInFlight == 1)
     }
 
     @Test("Errors name the key", arguments: [
@@ -67,6 +69,7 @@ struct ConfigurationTests {
         (#"{"agent": "a/b"}"#, "agent"),
         (#"{"detection": {"events": {"openCount": 9, "openWindow": 5}}}"#, "detection"),
         (#"{"logLevel": "loud"}"#, "logLevel"),
+        (#"{"store": {"maxInFlight": 0}}"#, "store.maxInFlight"),
     ])
     func validation(json: String, key: String) throws {
         let configuration = try load(json)
