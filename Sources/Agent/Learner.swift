@@ -17,6 +17,9 @@ struct Learner: Sendable {
     private var values: [Double]
     private let maximumPayloadBytes: Int
     private(set) var messages = 0
+    /// Sensors learned at most when learning every sensor seen: a device has a dozen, and every reading
+    /// keeps a value per sensor, so a publisher inventing names must not grow each reading without bound.
+    static let maximumSensors = 64
 
     init(configuration: AgentConfiguration.Learn, maximumPayloadBytes: Int = DetectorConfiguration().maximumPayloadBytes,
          startedAt: ContinuousClock.Instant = .now) {
@@ -26,6 +29,9 @@ struct Learner: Sendable {
         table = SensorTable(configuration.sensors)
         values = Array(repeating: .nan, count: configuration.sensors.count)
     }
+
+    /// The sensors being learned, in the order first seen (or as configured).
+    var sensors: [String] { table.names }
 
     var isDue: Bool { ContinuousClock.now - startedAt >= .seconds(configuration.seconds) }
 
@@ -39,8 +45,9 @@ struct Learner: Sendable {
             header = try parse(payload)
             // Sensors not seen before join the table (when learning every sensor), and the payload is read
             // again to keep their values: rare, a device's first messages.
-            if configuration.sensors.isEmpty, !header.unknownSensors.isEmpty {
-                table = SensorTable(table.names + header.unknownSensors.filter { table.slot(for: $0) == nil })
+            if configuration.sensors.isEmpty, !header.unknownSensors.isEmpty, table.count < Self.maximumSensors {
+                let added = header.unknownSensors.filter { table.slot(for: $0) == nil }.prefix(Self.maximumSensors - table.count)
+                table = SensorTable(table.names + added)
                 values = Array(repeating: .nan, count: table.count)
                 header = try parse(payload)
             }

@@ -63,6 +63,18 @@ struct LearnerTests {
         #expect(model.training.rows == 200)
     }
 
+    @Test("Learning every sensor seen keeps at most 64, however many names a publisher invents")
+    func sensorsBounded() throws {
+        var learner = learner()
+        for index in 0..<100 {
+            let invented = (0..<10).map { #","s\#(index)x\#($0)":1"# }.joined()
+            #expect(learner.collect(payload: reading(index, extra: invented), topicDevice: "pump-01") == nil)
+        }
+        #expect(learner.messages == 100)
+        #expect(learner.sensors.count == Learner.maximumSensors)
+        #expect(learner.sensors.prefix(3) == ["temperature", "vibration", "s0x0"])
+    }
+
     @Test("Learning named sensors: other sensors in the payload are ignored, and a payload with none of them is refused")
     func namedSensors() throws {
         var learner = learner(sensors: ["vibration"])
