@@ -20,18 +20,27 @@ extension AgentService {
         var inFlight: [(entry: EventJournal.Entry, message: MQTTClient.PendingPublish, historical: Bool)] = []
         // Returning early (shutdown): the broker may still acknowledge them, nobody listens.
         defer { for entry in inFlight { client.abandon(entry.message) } }
+        // After a failure that may pass (out of memory): submit nothing more, but finish what is in flight, so
+        // that the next drain does not send it again.
+        var stalled = false
         while true {
-            while inFlight.count < configuration.store.maxInFlight, client.isConnected,
+            while !stalled, inFlight.count < configuration.store.maxInFlight, client.isConnected,
                   let entry = journal.next(after: inFlight.last?.entry.number, now: Timestamp.now().milliseconds) {
                 // Late when produced before the connection it goes out on began (or known late when journaled).
                 let historical = entry.isHistorical(inConnection: client.statistics.connects)
                 let payload = historical ? Self.markedHistorical(entry.payload) : Array(entry.payload.utf8)
                 do {
                     inFlight.append((entry, try client.submit(entry.topic, payload: payload, qos: .atLeastOnce, retain: entry.retain), historical))
+                } catch let error as MQTTError where error.code == .payloadTooLarge || error.code == .invalidArgument {
+                    // Never publishable (larger than the broker takes, an invalid topic): dropped and counted,
+                    // not retried for ever in front of everything behind it.
+                    journal.markDone(entry.number)
+                    core.withLock { $0.metrics.publishFailures += 1 }
+                    logger.error("dropped a journal entry the broker cannot take", metadata: ["topic": "\(entry.topic)", "error": "\(error)"])
                 } catch {
-                    logger.warning("could not publish from the journal; retrying after reconnect",
+                    logger.warning("could not publish from the journal; retrying on the next wake-up",
                                    metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
-                    return
+                    stalled = true
                 }
             }
             guard let oldest = inFlight.first else { return }
@@ -39,8 +48,8 @@ extension AgentService {
                 // Across a reconnect too: libmosquitto sends what was in flight again.
                 try await client.acknowledgement(of: oldest.message)
             } catch {
-                logger.warning("no acknowledgement for a journal entry; retrying after reconnect",
-                               metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
+                // Only shutdown or cancellation end the wait (it lasts across reconnects); the rest stays journaled.
+                logger.info("stopped waiting for journal acknowledgements", metadata: ["pending": "\(journal.counts.pending)", "error": "\(error)"])
                 return
             }
             inFlight.removeFirst()

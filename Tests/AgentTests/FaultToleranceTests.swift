@@ -89,6 +89,36 @@ struct FaultToleranceTests {
         }
     }
 
+    @Test("A journal entry the broker can never take (a topic with a wildcard) is dropped and counted; those around it go out in order")
+    func unpublishableEntry() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let journalPath = directory.appendingPathComponent("journal.jsonl").path
+        do {  // A hand-edited or damaged journal: the second entry names a topic no client may publish to.
+            let journal = try EventJournal(path: journalPath)
+            for (number, topic) in ["alerts/pump-09/anomaly", "alerts/+/anomaly", "alerts/pump-09/anomaly"].enumerated() {
+                let event = #"{"event_id":"pump-09-00000\#(number)","device":"pump-09","state":"open"}"#
+                journal.append(topic: topic, payload: Array(event.utf8), historical: false, at: Int64(Date().timeIntervalSince1970 * 1000))
+            }
+        }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with { broker in
+            let alerts = try await Collector(broker, filter: "alerts/#")
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--store-path", journalPath, "--no-http",
+                                                     "--health-interval", "1"], directory: directory)
+            try await alerts.wait("two events and the publish failure in health") {
+                anomalyIDs(alerts).count >= 2 && alerts.payloads(on: "/health").contains { ($0["events"] as? [String: Any])?["publish_failures"] as? Int == 1 }
+            }
+            #expect(anomalyIDs(alerts) == ["pump-09-000000", "pump-09-000002"])
+            try await eventually(10, "the journal to be emptied") {
+                (try? FileManager.default.attributesOfItem(atPath: journalPath)[.size] as? Int) == 0
+            }
+            agent.signal(SIGTERM)
+            #expect(agent.wait() == 0)
+            await alerts.close()
+        }
+    }
+
     @Test("The agent killed with SIGKILL mid-stream and restarted: every event it opened arrives")
     func agentKilled() async throws {
         let directory = try temporaryDirectory()
