@@ -38,15 +38,18 @@ extension AgentService {
 
     /// In learn mode, once enough telemetry is in: train (off the hot path), save, and start scoring.
     func finishLearningIfDue() async {
-        guard let learner = core.withLock({ $0.learner }), learner.isDue else { return }
+        // Taken out of the core: a copy left behind would be copied whole by the next message's collect, under
+        // the hot path's lock. What arrives while the forest trains (a second or so) is not learned from.
+        guard let learner = core.withLock({ core -> Learner? in
+            guard core.learner?.isDue == true else { return nil }
+            defer { core.learner = nil }
+            return core.learner
+        }) else { return }
         do {
             let model = try learner.train()
             try model.write(toFile: configuration.model.path)
             let detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: outbox.journal.eventNumberFloor)
-            core.withLock { core in
-                core.detector = detector
-                core.learner = nil
-            }
+            core.withLock { $0.detector = detector }
             modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }
             logger.info("learned a model; scoring from now on", metadata: [
                 "model": "\(model.id)", "messages": "\(learner.messages)", "features": "\(model.featureNames)",
@@ -54,7 +57,7 @@ extension AgentService {
             ])
         } catch {
             logger.error("learning failed; collecting more telemetry", metadata: ["error": "\(error)"])
-            core.withLock { $0.learner = Learner(configuration: configuration.learn, maximumPayloadBytes: configuration.detection.maximumPayloadBytes) }
+            core.withLock { $0.learner = Learner(configuration: configuration.learn, detection: configuration.detection) }
         }
     }
 }

@@ -47,7 +47,7 @@ public final class AgentService: Sendable {
             modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }
             logger.info("model loaded", metadata: ["model": "\(model.id)", "features": "\(model.featureNames)", "path": "\(configuration.model.path)"])
         } else if configuration.learn.seconds > 0 {
-            initial.learner = Learner(configuration: configuration.learn, maximumPayloadBytes: configuration.detection.maximumPayloadBytes)
+            initial.learner = Learner(configuration: configuration.learn, detection: configuration.detection)
             logger.info("no model file: learning from \(configuration.learn.seconds) s of telemetry first",
                         metadata: ["path": "\(configuration.model.path)"])
         } else {

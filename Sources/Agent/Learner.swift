@@ -16,16 +16,22 @@ struct Learner: Sendable {
     private var readings: [String: [[Double]]] = [:]
     private var values: [Double]
     private let maximumPayloadBytes: Int
+    private let maximumDevices: Int
     private(set) var messages = 0
+    /// Readings kept at most (about 64 bytes each with four sensors): learning is due when they are in,
+    /// however long `seconds` is, so a busy plant cannot fill the gateway's memory before training.
+    static let maximumReadings = 500_000
     /// Sensors learned at most when learning every sensor seen: a device has a dozen, and every reading
     /// keeps a value per sensor, so a publisher inventing names must not grow each reading without bound.
     static let maximumSensors = 64
 
-    init(configuration: AgentConfiguration.Learn, maximumPayloadBytes: Int = DetectorConfiguration().maximumPayloadBytes,
+    /// - Parameter detection: the detector's limits (payload size, devices), which learn mode applies too.
+    init(configuration: AgentConfiguration.Learn, detection: DetectorConfiguration = DetectorConfiguration(),
          startedAt: ContinuousClock.Instant = .now) {
         self.configuration = configuration
         self.startedAt = startedAt
-        self.maximumPayloadBytes = maximumPayloadBytes
+        maximumPayloadBytes = detection.maximumPayloadBytes
+        maximumDevices = detection.maximumDevices
         table = SensorTable(configuration.sensors)
         values = Array(repeating: .nan, count: configuration.sensors.count)
     }
@@ -33,7 +39,7 @@ struct Learner: Sendable {
     /// The sensors being learned, in the order first seen (or as configured).
     var sensors: [String] { table.names }
 
-    var isDue: Bool { ContinuousClock.now - startedAt >= .seconds(configuration.seconds) }
+    var isDue: Bool { messages >= Self.maximumReadings || ContinuousClock.now - startedAt >= .seconds(configuration.seconds) }
 
     /// Keeps one message; refuses what the detector would refuse.
     mutating func collect(payload: [UInt8], topicDevice: String?) -> Rejection? {
@@ -62,6 +68,11 @@ struct Learner: Sendable {
         guard header.valuesPresent > 0 else {
             return Rejection(.noKnownValues, table.names.isEmpty ? "no sensor values" : "none of the sensors \(table.names) has a value", device: device)
         }
+        guard readings[device] != nil || readings.count < maximumDevices else {
+            return Rejection(.tooManyDevices, "already learning from maximumDevices = \(maximumDevices) devices", device: device)
+        }
+        // Full: training is due at the next tick; what comes until then is not kept.
+        guard messages < Self.maximumReadings else { return nil }
         readings[device, default: []].append(values)
         messages += 1
         return nil

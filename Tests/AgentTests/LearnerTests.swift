@@ -6,12 +6,14 @@ import Testing
 
 @Suite("Learn mode collects what the detector would score")
 struct LearnerTests {
+    let limits = DetectorConfiguration(maximumPayloadBytes: 256, maximumDevices: 3)
+
     func learner(sensors: [String] = [], seconds: Double = 60) -> Learner {
         var configuration = AgentConfiguration.Learn()
         configuration.seconds = seconds
         configuration.sensors = sensors
         configuration.trees = 10
-        return Learner(configuration: configuration, maximumPayloadBytes: 256)
+        return Learner(configuration: configuration, detection: limits)
     }
 
     func reading(_ index: Int, extra: String = "") -> [UInt8] {
@@ -26,7 +28,7 @@ struct LearnerTests {
             return [60 + wobble / 10, 0.03 + wobble / 1000]
         }
         let model = try ModelTrainer(sensors: ["temperature", "vibration"], forest: .init(treeCount: 10, seed: 1)).train(readings: ["d": training])
-        var detector = try Detector(model: model, configuration: DetectorConfiguration(maximumPayloadBytes: 256))
+        var detector = try Detector(model: model, configuration: limits)
         let hostile: [(String, String?)] = [
             (#"{"ts":1,"values":{"temperature":1,"temperature":2}}"#, "pump-01"),
             (#"{"ts":1,"values":{"temperature":"hot"}}"#, "pump-01"),
@@ -47,6 +49,13 @@ struct LearnerTests {
             #expect(learner.collect(payload: bytes, topicDevice: device)?.reason == refusal.reason, "\(payload)")
         }
         #expect(learner.messages == 0)
+        // The device limit: three are learned from, a fourth is refused by both.
+        for device in ["pump-01", "pump-02", "pump-03", "pump-04"] {
+            let expected = reading(1).withUnsafeBytes { detector.process(payload: $0, topicDevice: device) }
+            let refusal = learner.collect(payload: reading(1), topicDevice: device)
+            if case .rejected(let why) = expected.status { #expect(refusal?.reason == why.reason) } else { #expect(refusal == nil) }
+        }
+        #expect(learner.messages == 3)
     }
 
     @Test("Learning every sensor seen: one that appears later joins the model, in name order; nothing else is lost")
