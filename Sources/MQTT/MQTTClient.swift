@@ -148,8 +148,10 @@ public final class MQTTClient: Sendable {
     /// - Throws: `MQTTError` (`.notConnected` for QoS 0 while disconnected, `.payloadTooLarge`, …).
     public func publishWithoutWaiting(_ topic: String, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false) throws(MQTTError) {
         var mid: Int32 = 0
-        let rc = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(core.handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, qos.rawValue, retain)
+        let rc = try core.call {
+            payload.withUnsafeBytes { bytes in
+                mosquitto_publish(core.handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, qos.rawValue, retain)
+            }
         }
         if rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && qos != .atMostOnce && mid != 0 { return }  // queued for the reconnect
         try check(rc, "mosquitto_publish(\(topic))")

@@ -130,6 +130,7 @@ extension MosquittoCore {
     }
 
     private func finishShutdown(_ stranded: [any StrandedContinuation]) {
+        waitForCallsToLeave()
         for continuation in stranded { continuation.fail(MQTTError.shutDown) }
         eventContinuation.yield(.disconnected(reason: nil))
         destroy()
@@ -150,23 +151,47 @@ extension MosquittoCore {
     /// `awaitAcknowledgement(_:of:)`. Every id returned must be awaited or `abandon`ed.
     func submit(operation: String, queuedWhileDisconnected: Bool = false, _ body: (inout Int32) -> Int32) throws -> Int32 {
         var mid: Int32 = 0
+        try enterCall()
+        let rc = body(&mid)
+        let queued = queuedWhileDisconnected && rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && mid != 0
+        let submitted = rc == 0 || queued
+        leaveCall(submitted: submitted ? mid : nil)
+        guard submitted else { throw MQTTError.mosquitto(rc, operation) }
+        return mid
+    }
+
+    /// Runs a libmosquitto call on the handle from outside the network thread, unless the client is shut
+    /// down: shutdown waits for the calls inside before it frees the handle.
+    func call<T>(_ body: () -> T) throws(MQTTError) -> T {
+        try enterCall()
+        defer { leaveCall(submitted: nil) }
+        return body()
+    }
+
+    private func enterCall() throws(MQTTError) {
         let entered = withState { state -> Bool in
             guard state.phase != .closed else { return false }
             state.callsInWindow += 1
             return true
         }
         guard entered else { throw MQTTError.shutDown }
-        let rc = body(&mid)
-        let queued = queuedWhileDisconnected && rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && mid != 0
-        let submitted = rc == 0 || queued
+    }
+
+    private func leaveCall(submitted mid: Int32?) {
         withState { state in
-            if submitted { state.submitted.insert(mid) }
+            if let mid { state.submitted.insert(mid) }
             state.callsInWindow -= 1
             // Acks that came inside the window for ids nobody holds (QoS 0, re-subscriptions) are dropped.
-            if state.callsInWindow == 0 { state.earlyAcks = state.earlyAcks.filter { state.submitted.contains($0.key) } }
+            if state.callsInWindow == 0, !state.earlyAcks.isEmpty {
+                state.earlyAcks = state.earlyAcks.filter { state.submitted.contains($0.key) }
+            }
         }
-        guard submitted else { throw MQTTError.mosquitto(rc, operation) }
-        return mid
+    }
+
+    /// Blocks until no call is inside libmosquitto (they are short: a lock and a queue append). Only after
+    /// the client is closed, so that none can start.
+    func waitForCallsToLeave() {
+        while withState({ $0.callsInWindow }) > 0 { usleep(50) }
     }
 
     /// The second half: waits for the acknowledgement of `mid` (from `submit`), or takes it if it came already.

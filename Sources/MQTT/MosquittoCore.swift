@@ -166,8 +166,9 @@ extension MosquittoCore {
         var connectAttempt = 0
         var connectWaiter: CheckedContinuation<Void, any Error>?
         var waiters: [Int32: Waiter] = [:]
-        /// Calls inside libmosquitto that will return a message id. An ack can arrive on the network thread
-        /// inside that window, before the caller knows its id.
+        /// Calls inside libmosquitto from outside the network thread (publish, subscribe, …). An ack can
+        /// arrive on the network thread inside that window, before the caller knows its id; and shutdown
+        /// waits for them to leave before it frees the handle.
         var callsInWindow = 0
         /// Message ids submitted whose caller has not yet registered a waiter (see `submit`).
         var submitted: Set<Int32> = []

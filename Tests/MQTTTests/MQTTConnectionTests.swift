@@ -217,6 +217,37 @@ struct MQTTConnectionTests {
             #expect(error?.code == .shutDown)
             let connectError = await #expect(throws: MQTTError.self) { try await client.connect() }
             #expect(connectError?.code == .shutDown)
+            // The handle is freed: a publish must not reach libmosquitto.
+            let publishError = #expect(throws: MQTTError.self) { try client.publishWithoutWaiting("x", payload: [1]) }
+            #expect(publishError?.code == .shutDown)
+        }
+    }
+
+    @Test("Tasks publishing while the client shuts down: each publish goes out or fails with shutDown")
+    func shutdownWhilePublishing() async throws {
+        try await MosquittoBroker.with { broker in
+            let client = try await connectedClient(broker)
+            let publishers = (0..<4).map { index in
+                Task.detached {
+                    var outcomes = (sent: 0, refused: 0)
+                    while outcomes.refused == 0 {
+                        do {
+                            try client.publishWithoutWaiting("shutdown/\(index)", payload: [1], qos: .atLeastOnce)
+                            outcomes.sent += 1
+                        } catch let error as MQTTError where error.code == .shutDown {
+                            outcomes.refused += 1
+                        }
+                        await Task.yield()  // the cooperative pool has as many threads as cores
+                    }
+                    return outcomes
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            await client.shutdown()
+            for publisher in publishers {
+                let outcomes = try await within(5, "the publisher to see the shutdown") { try await publisher.value }
+                #expect(outcomes.sent > 0 && outcomes.refused == 1)
+            }
         }
     }
 
