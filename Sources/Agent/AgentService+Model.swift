@@ -50,6 +50,10 @@ extension AgentService {
             try model.write(toFile: configuration.model.path)
             let detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: outbox.journal.eventNumberFloor)
             core.withLock { $0.detector = detector }
+            if !learner.ignoredSensors.isEmpty {
+                logger.warning("learned the first \(Learner.maximumSensors) sensors seen and ignored the others; name them in learn.sensors to choose",
+                               metadata: ["ignored": "\(learner.ignoredSensors.sorted().prefix(16).joined(separator: ", "))"])
+            }
             modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }
             logger.info("learned a model; scoring from now on", metadata: [
                 "model": "\(model.id)", "messages": "\(learner.messages)", "features": "\(model.featureNames)",

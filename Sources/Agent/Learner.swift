@@ -24,6 +24,8 @@ struct Learner: Sendable {
     /// Sensors learned at most when learning every sensor seen: a device has a dozen, and every reading
     /// keeps a value per sensor, so a publisher inventing names must not grow each reading without bound.
     static let maximumSensors = 64
+    /// Sensors seen after the table was full (the first 64 names), for the log.
+    private(set) var ignoredSensors: Set<String> = []
 
     /// - Parameter detection: the detector's limits (payload size, devices), which learn mode applies too.
     init(configuration: AgentConfiguration.Learn, detection: DetectorConfiguration = DetectorConfiguration(),
@@ -51,11 +53,17 @@ struct Learner: Sendable {
             header = try parse(payload)
             // Sensors not seen before join the table (when learning every sensor), and the payload is read
             // again to keep their values: rare, a device's first messages.
-            if configuration.sensors.isEmpty, !header.unknownSensors.isEmpty, table.count < Self.maximumSensors {
-                let added = header.unknownSensors.filter { table.slot(for: $0) == nil }.prefix(Self.maximumSensors - table.count)
-                table = SensorTable(table.names + added)
-                values = Array(repeating: .nan, count: table.count)
-                header = try parse(payload)
+            if configuration.sensors.isEmpty, !header.unknownSensors.isEmpty {
+                let room = Self.maximumSensors - table.count
+                let added = header.unknownSensors.prefix(max(0, room))
+                for name in header.unknownSensors.dropFirst(added.count) where ignoredSensors.count < Self.maximumSensors {
+                    ignoredSensors.insert(name)
+                }
+                if !added.isEmpty {
+                    table = SensorTable(table.names + added)
+                    values = Array(repeating: .nan, count: table.count)
+                    header = try parse(payload)
+                }
             }
         } catch {
             return Rejection(RejectReason(error.reason), error.detail, device: topicDevice)

@@ -82,6 +82,7 @@ struct LearnerTests {
         #expect(learner.messages == 100)
         #expect(learner.sensors.count == Learner.maximumSensors)
         #expect(learner.sensors.prefix(3) == ["temperature", "vibration", "s0x0"])
+        #expect(learner.ignoredSensors.count == Learner.maximumSensors && !learner.ignoredSensors.contains("s0x0"))
     }
 
     @Test("Learning named sensors: other sensors in the payload are ignored, and a payload with none of them is refused")
