@@ -309,4 +309,20 @@ struct MQTTOfflinePublishTests {
             await subscriber.shutdown()
         }
     }
+
+    @Test("A test broker keeps none of the test process's descriptors, so an orphaned one cannot hold our files")
+    func brokerInheritsNoDescriptors() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(unique("inherited")).path
+        let fd = open(path, O_CREAT | O_RDWR, 0o600)  // no O_CLOEXEC, like a lock file held by a build tool
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        try await MosquittoBroker.with { broker in
+            let directory = "/proc/\(broker.pid)/fd"
+            let targets = try FileManager.default.contentsOfDirectory(atPath: directory).compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\($0)")
+            }
+            #expect(!targets.isEmpty, "the broker's descriptors were not readable")
+            #expect(!targets.contains(path), "the broker holds \(path): \(targets)")
+        }
+    }
 }
