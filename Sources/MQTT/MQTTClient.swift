@@ -112,7 +112,7 @@ public final class MQTTClient: Sendable {
 
     /// A QoS 1 or 2 message handed to libmosquitto whose acknowledgement is still to be awaited.
     public struct PendingPublish: Sendable {
-        fileprivate let mid: Int32
+        fileprivate let submission: MosquittoCore.Submission
     }
 
     /// Hands a QoS 1 or 2 message to libmosquitto and returns at once, keeping its acknowledgement for
@@ -123,7 +123,7 @@ public final class MQTTClient: Sendable {
         guard qos != .atMostOnce else {
             throw MQTTError(code: .invalidArgument, operation: "submit(\(topic))", message: "QoS 0 has no acknowledgement; use publishWithoutWaiting")
         }
-        return PendingPublish(mid: try core.submit(operation: "mosquitto_publish(\(topic))", queuedWhileDisconnected: true) { mid in
+        return PendingPublish(submission: try core.submit(operation: "mosquitto_publish(\(topic))", queuedWhileDisconnected: true) { mid in
             payload.withUnsafeBytes { bytes in
                 mosquitto_publish(core.handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, qos.rawValue, retain)
             }
@@ -131,14 +131,15 @@ public final class MQTTClient: Sendable {
     }
 
     /// Waits until the broker acknowledged a submitted message (PUBACK or PUBCOMP); across reconnects,
-    /// since libmosquitto sends it again.
+    /// since libmosquitto sends it again. Once per message: a second wait, or one after `abandon`, fails at
+    /// once with `invalidArgument`.
     public func acknowledgement(of message: PendingPublish) async throws {
-        _ = try await core.awaitAcknowledgement(.publish, of: message.mid)
+        _ = try await core.awaitAcknowledgement(.publish, of: message.submission)
     }
 
     /// Stops keeping the acknowledgement of a submitted message (the message itself still goes out).
     public func abandon(_ message: PendingPublish) {
-        core.abandon(message.mid)
+        core.abandon(message.submission)
     }
 
     /// Hands a message to libmosquitto and returns at once: the fast path for telemetry.

@@ -122,7 +122,7 @@ extension MosquittoCore {
     func didAcknowledge(mid: Int32, granted: [Int32]) {
         let waiter = withState { state -> Waiter? in
             if let waiter = state.waiters.removeValue(forKey: mid) { return waiter }
-            if state.callsInWindow > 0 || state.submitted.contains(mid) { state.earlyAcks[mid] = granted }
+            if state.callsInWindow > 0 || state.submitted[mid] != nil { state.earlyAcks[mid] = granted }
             return nil
         }
         waiter?.continuation.resume(returning: granted)

@@ -143,28 +143,27 @@ extension MosquittoCore {
     /// has queued the message under its id and sends it after the reconnect, and the ack completes the wait.
     func awaitAcknowledgement(_ kind: Waiter.Kind, operation: String, queuedWhileDisconnected: Bool = false,
                               _ body: (inout Int32) -> Int32) async throws -> [Int32] {
-        let mid = try submit(operation: operation, queuedWhileDisconnected: queuedWhileDisconnected, body)
-        return try await awaitAcknowledgement(kind, of: mid)
+        let submission = try submit(operation: operation, queuedWhileDisconnected: queuedWhileDisconnected, body)
+        return try await awaitAcknowledgement(kind, of: submission)
     }
 
     /// The first half: calls libmosquitto and returns the message id, whose acknowledgement is kept for
     /// `awaitAcknowledgement(_:of:)`. Every id returned must be awaited or `abandon`ed.
-    func submit(operation: String, queuedWhileDisconnected: Bool = false, _ body: (inout Int32) -> Int32) throws -> Int32 {
+    func submit(operation: String, queuedWhileDisconnected: Bool = false, _ body: (inout Int32) -> Int32) throws -> Submission {
         var mid: Int32 = 0
         try enterCall()
         let rc = body(&mid)
         let queued = queuedWhileDisconnected && rc == Int32(MOSQ_ERR_NO_CONN.rawValue) && mid != 0
-        let submitted = rc == 0 || queued
-        leaveCall(submitted: submitted ? mid : nil)
-        guard submitted else { throw MQTTError.mosquitto(rc, operation) }
-        return mid
+        let submission = leaveCall(submitted: rc == 0 || queued ? mid : nil)
+        guard let submission else { throw MQTTError.mosquitto(rc, operation) }
+        return submission
     }
 
     /// Runs a libmosquitto call on the handle from outside the network thread, unless the client is shut
     /// down: shutdown waits for the calls inside before it frees the handle.
     func call<T>(_ body: () -> T) throws(MQTTError) -> T {
         try enterCall()
-        defer { leaveCall(submitted: nil) }
+        defer { _ = leaveCall(submitted: nil) }
         return body()
     }
 
@@ -177,14 +176,20 @@ extension MosquittoCore {
         guard entered else { throw MQTTError.shutDown }
     }
 
-    private func leaveCall(submitted mid: Int32?) {
+    private func leaveCall(submitted mid: Int32?) -> Submission? {
         withState { state in
-            if let mid { state.submitted.insert(mid) }
+            var submission: Submission?
+            if let mid {
+                state.submissions += 1
+                state.submitted[mid] = state.submissions
+                submission = Submission(mid: mid, number: state.submissions)
+            }
             state.callsInWindow -= 1
             // Acks that came inside the window for ids nobody holds (QoS 0, re-subscriptions) are dropped.
             if state.callsInWindow == 0, !state.earlyAcks.isEmpty {
-                state.earlyAcks = state.earlyAcks.filter { state.submitted.contains($0.key) }
+                state.earlyAcks = state.earlyAcks.filter { state.submitted[$0.key] != nil }
             }
+            return submission
         }
     }
 
@@ -194,12 +199,18 @@ extension MosquittoCore {
         while withState({ $0.callsInWindow }) > 0 { usleep(50) }
     }
 
-    /// The second half: waits for the acknowledgement of `mid` (from `submit`), or takes it if it came already.
-    func awaitAcknowledgement(_ kind: Waiter.Kind, of mid: Int32) async throws -> [Int32] {
-        try await withTaskCancellationHandler {
+    /// The second half: waits for the acknowledgement of a submission, or takes it if it came already. Once
+    /// per submission: a second wait, or one after `abandon`, fails at once.
+    func awaitAcknowledgement(_ kind: Waiter.Kind, of submission: Submission) async throws -> [Int32] {
+        let mid = submission.mid
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Int32], any Error>) in
                 let early = withState { state -> Result<[Int32], MQTTError>? in
-                    state.submitted.remove(mid)
+                    guard state.submitted[mid] == submission.number else {
+                        return .failure(MQTTError(code: .invalidArgument, operation: "acknowledgement(of: message \(mid))",
+                                                  message: "this message's acknowledgement was already awaited or abandoned"))
+                    }
+                    state.submitted[mid] = nil
                     if let granted = state.earlyAcks.removeValue(forKey: mid) { return .success(granted) }
                     // Shut down after the submit: nobody would ever resume this waiter.
                     if state.phase == .closed { return .failure(.shutDown) }
@@ -214,11 +225,13 @@ extension MosquittoCore {
         }
     }
 
-    /// Gives up on the acknowledgement of `mid` (from `submit`) without waiting for it.
-    func abandon(_ mid: Int32) {
+    /// Gives up on the acknowledgement of a submission without waiting for it; nothing if it was already
+    /// awaited or abandoned.
+    func abandon(_ submission: Submission) {
         withState { state in
-            state.submitted.remove(mid)
-            state.earlyAcks[mid] = nil
+            guard state.submitted[submission.mid] == submission.number else { return }
+            state.submitted[submission.mid] = nil
+            state.earlyAcks[submission.mid] = nil
         }
     }
 }

@@ -153,6 +153,12 @@ extension MosquittoCore {
     }
 
     /// Someone waiting for an acknowledgement (PUBACK/PUBCOMP, SUBACK, UNSUBACK) by message id.
+    /// A message id handed out by `submit`, with the number of its submission.
+    struct Submission: Sendable, Hashable {
+        let mid: Int32
+        let number: UInt64
+    }
+
     struct Waiter: Sendable {
         enum Kind: Sendable { case publish, subscribe, unsubscribe }
         let kind: Kind
@@ -170,8 +176,11 @@ extension MosquittoCore {
         /// arrive on the network thread inside that window, before the caller knows its id; and shutdown
         /// waits for them to leave before it frees the handle.
         var callsInWindow = 0
-        /// Message ids submitted whose caller has not yet registered a waiter (see `submit`).
-        var submitted: Set<Int32> = []
+        /// Message ids submitted whose caller has not yet registered a waiter (see `submit`), each with the
+        /// number of its submission, so that a handle awaited twice, or one whose id libmosquitto has since
+        /// reused, is refused instead of taking someone else's acknowledgement.
+        var submitted: [Int32: UInt64] = [:]
+        var submissions: UInt64 = 0
         /// Acks that arrived before their caller waited: kept for ids in `submitted`, and for any id while a
         /// call is inside the window; the others are dropped when the window empties, so acks nobody waits
         /// for (QoS 0, re-subscriptions) never pile up.

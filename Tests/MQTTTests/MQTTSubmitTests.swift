@@ -24,7 +24,7 @@ struct MQTTSubmitTests {
         }
     }
 
-    @Test("Abandoned acknowledgements are not kept, and later ones still arrive")
+    @Test("Abandoned acknowledgements are not kept, later ones still arrive, and a handle is awaited at most once")
     func abandon() async throws {
         try await MosquittoBroker.with { broker in
             let topic = unique("abandon")
@@ -34,8 +34,16 @@ struct MQTTSubmitTests {
             for index in 0..<50 { publisher.abandon(try publisher.submit(topic, payload: Array("a\(index)".utf8), qos: .atLeastOnce)) }
             let last = try publisher.submit(topic, payload: Array("last".utf8), qos: .exactlyOnce)
             try await within(5, "the PUBCOMP of the last") { try await publisher.acknowledgement(of: last) }
-            let messages = try await receive(51, from: subscriber)
-            #expect(messages.map(\.payloadString) == (0..<50).map { "a\($0)" } + ["last"])
+            // A second wait, or a wait after abandon, would otherwise wait for an ack that was already taken.
+            let twice = await #expect(throws: MQTTError.self) { try await within(5, "a second wait") { try await publisher.acknowledgement(of: last) } }
+            #expect(twice?.code == .invalidArgument)
+            let abandoned = try publisher.submit(topic, payload: Array("gone".utf8), qos: .atLeastOnce)
+            publisher.abandon(abandoned)
+            publisher.abandon(abandoned)  // twice is harmless
+            let afterAbandon = await #expect(throws: MQTTError.self) { try await within(5, "a wait after abandon") { try await publisher.acknowledgement(of: abandoned) } }
+            #expect(afterAbandon?.code == .invalidArgument)
+            let messages = try await receive(52, from: subscriber)
+            #expect(messages.map(\.payloadString) == (0..<50).map { "a\($0)" } + ["last", "gone"])
             await publisher.shutdown()
             await subscriber.shutdown()
         }
