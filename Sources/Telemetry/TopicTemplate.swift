@@ -99,22 +99,26 @@ public struct TopicTemplate: Sendable, Hashable, CustomStringConvertible, Codabl
         return matched ? found.map(String.init) : nil
     }
 
+    /// Walks the topic's UTF-8 bytes, as MQTT does: levels split at every `/` byte and literals compare
+    /// byte for byte (String's `==` would equate canonically equivalent spellings the broker keeps apart,
+    /// and splitting by Character costs grapheme breaking on every message).
     private func match(_ topic: String, capture: (String, Substring) -> Void) -> Bool {
-        var levelStart = topic.startIndex
+        let bytes = topic.utf8
+        var levelStart = bytes.startIndex
         var index = 0
         while true {
-            let levelEnd = topic[levelStart...].firstIndex(of: "/") ?? topic.endIndex
+            let levelEnd = bytes[levelStart...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
             guard index < levels.count else { return false }
-            let level = topic[levelStart..<levelEnd]
+            let level = bytes[levelStart..<levelEnd]
             switch levels[index] {
-            case .literal(let text): guard level == text else { return false }
+            case .literal(let text): guard level.elementsEqual(text.utf8) else { return false }
             case .placeholder(let name):
                 guard !level.isEmpty else { return false }
-                capture(name, level)
+                capture(name, Substring(level))
             }
             index += 1
-            guard levelEnd < topic.endIndex else { break }
-            levelStart = topic.index(after: levelEnd)
+            guard levelEnd < bytes.endIndex else { break }
+            levelStart = bytes.index(after: levelEnd)
         }
         return index == levels.count
     }
@@ -144,7 +148,9 @@ public enum TopicLevel {
             case "+", "#": return "contains the MQTT wildcard '\(scalar)'"
             case "$" where value.first == "$": return "starts with '$', which MQTT reserves for the broker"
             default:
-                if scalar.properties.generalCategory == .control || scalar.value == 0x7F {
+                // Unicode's control characters (category Cc) are exactly C0, DEL and C1: a range check,
+                // not a property lookup per character of every message's device id.
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
                     return "contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))"
                 }
             }

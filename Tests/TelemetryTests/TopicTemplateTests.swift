@@ -42,7 +42,7 @@ struct TopicTemplateTests {
     }
 
     @Test("Values that are not one safe topic level are refused", arguments: [
-        "", "a/b", "a+b", "#", "..", ".", "$SYS", "bad\u{0}id", "tab\tid", String(repeating: "x", count: 129),
+        "", "a/b", "a+b", "#", "..", ".", "$SYS", "bad\u{0}id", "tab\tid", "del\u{7F}", "c1\u{85}next", String(repeating: "x", count: 129),
     ])
     func unsafeLevel(value: String) {
         #expect(TopicLevel.problem(with: value) != nil)
@@ -52,6 +52,17 @@ struct TopicTemplateTests {
     @Test("Ordinary ids are accepted", arguments: ["pump-01", "motor_7", "engine.3", "Pumpe-Süd", "a$b"])
     func safeLevel(value: String) {
         #expect(TopicLevel.problem(with: value) == nil)
+    }
+
+    @Test("Levels split and compare by bytes, as MQTT does")
+    func bytewise() throws {
+        let template = try TopicTemplate("caf\u{E9}/{device}/t")
+        #expect(template.value(of: "device", in: "caf\u{E9}/p\u{FC}mp/t") == "p\u{FC}mp")
+        // The same text decomposed is another topic to a broker.
+        #expect(template.match("cafe\u{301}/pump/t") == nil)
+        // A slash followed by a combining mark still ends a level.
+        #expect(template.match("caf\u{E9}/pump/\u{301}t") == nil)
+        #expect(template.value(of: "device", in: "caf\u{E9}/a\u{301}/t") == "a\u{301}")
     }
 
     @Test("A missing value is an error, not an empty level")
