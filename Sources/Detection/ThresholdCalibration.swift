@@ -57,11 +57,24 @@ public struct ThresholdCalibration: Sendable {
             return count
         }
         let allowed = eventsPerDeviceHour * deviceHours
-        // Events fall as the threshold rises; bisect on [0, 1] to 1e-6.
         var low = 0.0, high = 1.0
         if Double(events(at: high)) > allowed {
             throw DetectionError("even the highest threshold raises \(events(at: high)) events in \(deviceHours) device-hours (the envelope alone); the budget \(eventsPerDeviceHour) per device-hour cannot be met")
         }
+        // Events are not monotonic in the threshold: far enough down every row is anomalous and each device's
+        // data is one endless event, which a loose budget would accept. So walk down from the top and stop at
+        // the first threshold that breaks the budget, or that puts more than half of the normal rows above
+        // it (scikit-learn's bound on contamination); then bisect between it and the last one that held.
+        let scores = series.flatMap { $0.map(\.score) }.sorted()
+        let median = scores.isEmpty ? 0 : scores[scores.count / 2]
+        let step = 1.0 / 256
+        var candidate = high - step
+        while candidate > 0 {
+            if candidate <= median || Double(events(at: candidate)) > allowed { low = candidate; break }
+            high = candidate
+            candidate -= step
+        }
+        low = max(low, median)
         while high - low > 1e-6 {
             let middle = (low + high) / 2
             if Double(events(at: middle)) <= allowed { high = middle } else { low = middle }

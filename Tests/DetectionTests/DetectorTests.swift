@@ -282,5 +282,19 @@ struct ThresholdCalibrationTests {
             }
         }
         #expect(opened == tight.events)
+
+        // A budget so loose that one endless event per device would meet it: the walk down stops before half
+        // of the normal rows are above the threshold (bisection alone once settled on 0, an alarm that never ends).
+        let endless = try ThresholdCalibration(eventsPerDeviceHour: 1_000).calibrate(model, heldOut: heldOut)
+        var scores: [Double] = []
+        for device in ["a", "b"] {
+            var scorer = try Detector(model: model)
+            for reading in heldOut[device]! {
+                if case .scored(let score, _) = scorer.process(device: device, ts: Timestamp(milliseconds: reading.ts), seq: nil,
+                                                               sensorValues: reading.values).status { scores.append(score) }
+            }
+        }
+        let above = scores.filter { $0 > endless.model.threshold }.count
+        #expect(above * 2 <= scores.count, "\(above) of \(scores.count) normal rows above \(endless.model.threshold)")
     }
 }
