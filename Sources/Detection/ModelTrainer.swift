@@ -46,12 +46,20 @@ public struct ModelTrainer: Sendable {
             }
         }
         guard rowCount >= 2 else {
-            throw DetectionError("only \(rowCount) complete feature rows to train on (need at least 2; a device must send more than \(spec.warmUpMessages) readings)")
+            let empty = sensors.indices.filter { sensor in !readings.values.contains { $0.contains { $0[sensor].isFinite } } }.map { sensors[$0] }
+            if !empty.isEmpty {
+                throw DetectionError("\(empty.count == 1 ? "sensor" : "sensors") \(empty.joined(separator: ", ")) \(empty.count == 1 ? "has" : "have") no numeric value at all, so no feature row is complete; leave \(empty.count == 1 ? "it" : "them") out")
+            }
+            throw DetectionError("only \(rowCount) complete feature rows to train on (need at least 2; a device must send more than \(spec.warmUpMessages) readings, each with every sensor)")
         }
         let matrix = FeatureMatrix(rowCount: rowCount, columnCount: spec.featureCount, values: rows)
         let names = spec.featureNames
         spec.envelope = names.indices.map { column in
             SensorEnvelope(sensor: names[column], values: (0..<rowCount).lazy.map { matrix[$0, column] })
+        }
+        // Values near the end of a double's range (1e200) overflow the spread; the model could not be written.
+        if let overflowing = spec.envelope!.first(where: { ![$0.min, $0.max, $0.mean, $0.std].allSatisfy(\.isFinite) }) {
+            throw DetectionError("\(overflowing.sensor) reaches \(overflowing.min) … \(overflowing.max) in training, too large to model (its spread overflows a double); check the data's units or drop those rows")
         }
         // Runs of identical values are a property of the raw readings in time order, per device (warm-up
         // rows included: a run does not care about windows).

@@ -46,8 +46,25 @@ enum Platform {
         }
     }
 
-    /// Writes a file through a temporary sibling and a rename, so a reader never sees half a model.
-    static func writeFileAtomically(path: String, bytes: [UInt8]) throws(ModelFileError) {
+    /// Writes a file through a temporary sibling and a rename, so a reader never sees half a model. A
+    /// symbolic link is followed (the file it names is replaced, not the link), and a path that is not a
+    /// regular file (/dev/stdout, a FIFO) is written into: a rename would replace the device itself.
+    static func writeFileAtomically(path given: String, bytes: [UInt8]) throws(ModelFileError) {
+        var path = given
+        if let resolved = realpath(given, nil) {
+            path = String(cString: resolved)
+            free(resolved)
+        }
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & 0o170000 != 0o100000 {
+            guard let file = fopen(path, "wb") else { throw ModelFileError(.io, at: "", "cannot open \(given): \(errnoDescription())") }
+            let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            let flushed = fflush(file) == 0
+            let reason = errnoDescription()
+            fclose(file)
+            guard written == bytes.count, flushed else { throw ModelFileError(.io, at: "", "cannot write \(given): \(reason)") }
+            return
+        }
         let temporary = path + ".tmp-\(getpid())"
         guard let file = fopen(temporary, "wb") else {
             throw ModelFileError(.io, at: "", "cannot create \(temporary): \(errnoDescription())")

@@ -17,4 +17,24 @@ struct AnomalyAgent: AsyncParsableCommand {
         subcommands: [Run.self, Train.self, Evaluate.self, Score.self, BenchmarkSKAB.self],
         defaultSubcommand: Run.self
     )
+
+    /// ArgumentParser's main, plus a check that what the command printed reached stdout: on a full disk
+    /// (`evaluate > report.txt`) the figures would otherwise be lost with exit status 0.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+        // fflush(nil): every output stream (stdout itself is off limits in Swift 6's strict concurrency).
+        if fflush(nil) != 0 {
+            FileHandle.standardError.write(Data("anomaly-agent: cannot write the output: \(String(cString: strerror(errno)))\n".utf8))
+            Foundation.exit(1)
+        }
+    }
 }

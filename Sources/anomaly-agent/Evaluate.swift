@@ -58,15 +58,21 @@ struct Evaluate: AsyncParsableCommand {
     func validate() throws {
         guard live != (data != nil) else { throw ValidationError("give either --data (offline) or --live") }
         guard DurationParser.seconds(duration) != nil else { throw ValidationError("--duration \(duration) is not a duration such as 90s or 5m") }
+        guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a number of seconds, 0 or more, not \(tolerance)") }
     }
 
     func run() async throws {
         if let data {
             let table = try TelemetryTable(path: data, sensors: nil, labelColumn: labelColumn)
+            guard table.hasLabels || truth != nil else {
+                throw TableError("\(data) has no label column \(labelColumn.debugDescription) and no --truth log was given: nothing to measure against (give --label-column NAME or --truth log.jsonl)")
+            }
+            for note in table.readingNotes { FileHandle.standardError.write(Data("evaluate: \(note)\n".utf8)) }
             let anomalyModel = try AnomalyModel(contentsOfFile: model)
             let detection = try config.map { try AgentConfiguration.load(file: $0).detection } ?? DetectorConfiguration()
             let evaluation = try OfflineEvaluation(table: table, model: anomalyModel, detection: detection,
                                                    truth: try truth.map(OfflineEvaluation.readTruth))
+            for note in evaluation.notes { FileHandle.standardError.write(Data("evaluate: \(note)\n".utf8)) }
             let metrics = evaluation.episodes.metrics(tolerance: Int64(tolerance * 1000))
             let points = evaluation.points.count > 0 ? evaluation.points : nil
             let figures = EvaluationReport.table(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points)
@@ -77,7 +83,7 @@ struct Evaluate: AsyncParsableCommand {
                 let page = EvaluationHTML(title: "edge-anomaly evaluation: \(URL(fileURLWithPath: data).lastPathComponent)", sensors: spec.sensors,
                                           threshold: anomalyModel.threshold, series: evaluation.series, truth: episodes.truth,
                                           detected: episodes.detected, summary: "model \(anomalyModel.id)\n" + figures)
-                try page.render().write(toFile: html, atomically: true, encoding: .utf8)
+                do { try OutputFile.write(Array(page.render().utf8), to: html) } catch { throw OutputError("--html: \(error)") }
                 FileHandle.standardError.write(Data("wrote \(html)\n".utf8))
             }
             return

@@ -11,6 +11,25 @@ struct OfflineEvaluation {
     var episodes = EpisodeCollector()
     /// What the HTML report draws.
     var series: [String: EvaluationHTML.DeviceSeries] = [:]
+    /// Rows the pipeline refused, by reason (they count as not flagged, as they would live).
+    var rejections: [String: Int] = [:]
+    var firstRejection: String?
+    /// Ground-truth records from the log that fall outside the time span of the data.
+    var truthOutsideData = 0
+    var truthRecords = 0
+
+    /// What the user should know about the figures, for stderr.
+    var notes: [String] {
+        var notes: [String] = []
+        if !rejections.isEmpty, let firstRejection {
+            let counts = rejections.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            notes.append("the pipeline refused \(rejections.values.reduce(0, +)) rows (\(counts)), counted as not flagged, as live; the first: \(firstRejection)")
+        }
+        if truthOutsideData > 0 {
+            notes.append("\(truthOutsideData) of \(truthRecords) ground-truth records lie outside the time span of the data: is it the log of this data set?")
+        }
+        return notes
+    }
 
     init(table: TelemetryTable, model: AnomalyModel, detection: DetectorConfiguration, truth: [GroundTruthRecord]?) throws {
         let spec = try FeatureSpec.from(model: model)
@@ -27,6 +46,10 @@ struct OfflineEvaluation {
             var predicted = false
             var score = Double.nan
             if case .scored(let value, let anomalous) = outcome.status { predicted = anomalous; score = value }
+            if case .rejected(let rejection) = outcome.status {
+                rejections[rejection.reason.rawValue, default: 0] += 1
+                if firstRejection == nil { firstRejection = "device \(row.device) at \(row.ts): \(rejection.detail)" }
+            }
             series[row.device, default: .init()].ts.append(row.ts)
             series[row.device, default: .init()].values.append(values)
             series[row.device, default: .init()].scores.append(score)
@@ -53,13 +76,21 @@ struct OfflineEvaluation {
             episodes.add(GroundTruthRecord(device: device, id: "\(device)-label-\(truthCount)", kind: open.kind, state: .start, sensors: [],
                                            ts: Timestamp(milliseconds: open.start)))
         }
-        for record in truth ?? [] { episodes.add(record) }
+        let span = (table.rows.map(\.ts).min() ?? 0)...(table.rows.map(\.ts).max() ?? 0)
+        for record in truth ?? [] {
+            episodes.add(record)
+            truthRecords += 1
+            if !span.contains(record.ts.milliseconds) { truthOutsideData += 1 }
+        }
     }
 
     static func readTruth(_ path: String) throws -> [GroundTruthRecord] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TableError("cannot read \(path)") }
         let decoder = JSONDecoder()
-        return try text.split(separator: "\n").enumerated().map { index, line in
+        // Lines end in LF or CRLF; blank lines are skipped.
+        return try text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, raw in
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            guard !line.allSatisfy(\.isWhitespace) else { return nil }
             do { return try decoder.decode(GroundTruthRecord.self, from: Data(line.utf8)) } catch {
                 throw TableError("\(path) line \(index + 1) is not a ground-truth record: \(error)")
             }

@@ -7,7 +7,7 @@ struct Score: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score every row of a CSV with a model: batch scoring, and a way to compare with scikit-learn.",
         discussion: """
-            Writes one row per input row: device, ts, anomaly score (scikit-learn's -score_samples), decision value \
+            Writes one row per input row, in time order: device, ts, anomaly score (scikit-learn's -score_samples), decision value \
             (decision_function), prediction (1 anomalous, 0 normal; scikit-learn's predict gives -1/1) and the top \
             contributor. Rows whose rolling windows are still filling have empty scores. Example: \
             anomaly-agent score --model model.json --data test.csv --format jsonl > scores.jsonl
@@ -30,6 +30,7 @@ struct Score: AsyncParsableCommand {
         let anomalyModel = try AnomalyModel(contentsOfFile: model)
         let spec = try FeatureSpec.from(model: anomalyModel)
         let table = try TelemetryTable(path: data, sensors: spec.sensors, labelColumn: nil)
+        for note in table.readingNotes { FileHandle.standardError.write(Data("score: \(note)\n".utf8)) }
         var extractors: [String: FeatureExtractor] = [:]
         var output = format == "csv" ? "device,ts,anomaly_score,decision_function,prediction,top_contributor\n" : ""
         output.reserveCapacity(table.rows.count * 80)
@@ -56,11 +57,17 @@ struct Score: AsyncParsableCommand {
                     + "\"top_contributor\":\(top.map(jsonString) ?? "null")}\n"
             }
             if output.utf8.count > 1 << 20 {
-                FileHandle.standardOutput.write(Data(output.utf8))
+                try emit(output)
                 output.removeAll(keepingCapacity: true)
             }
         }
-        FileHandle.standardOutput.write(Data(output.utf8))
+        try emit(output)
+    }
+
+    private func emit(_ text: String) throws {
+        do { try FileHandle.standardOutput.write(contentsOf: Array(text.utf8)) } catch {
+            throw OutputError("cannot write the scores: \((error as NSError).localizedFailureReason ?? "\(error)")")
+        }
     }
 
     private func jsonString(_ text: String) -> String {

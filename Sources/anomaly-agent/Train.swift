@@ -36,8 +36,8 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Seed: the same data and seed give the same model.")
     var seed: UInt64 = 0
 
-    @Option(help: "Threshold: auto (scikit-learn's 0.5) or the fraction of training rows above it, e.g. 0.002.")
-    var contamination = "0.0005"
+    @Option(help: "Threshold: auto (scikit-learn's 0.5) or the fraction of training rows above it, e.g. 0.002 (default \(Train.defaultContamination)).")
+    var contamination: String?
 
     @Option(help: "Instead of --contamination: calibrate the threshold so that the last quarter of each device's data, held out, raises at most this many events per device-hour.")
     var falseAlarmRate: Double?
@@ -51,6 +51,20 @@ struct Train: AsyncParsableCommand {
     @Flag(help: "Standardise features before the forest.")
     var standardize = false
 
+    static let defaultContamination = "0.0005"
+
+    func validate() throws {
+        guard trees >= 1 else { throw ValidationError("--trees must be at least 1") }
+        guard window >= 1 else { throw ValidationError("--window must be at least 1 message") }
+        if falseAlarmRate != nil, contamination != nil {
+            throw ValidationError("give either --contamination or --false-alarm-rate: both choose the threshold")
+        }
+        if let falseAlarmRate, !(falseAlarmRate.isFinite && falseAlarmRate >= 0) {
+            throw ValidationError("--false-alarm-rate must be a number of events per device-hour, 0 or more")
+        }
+        guard slowLimit.isFinite, slowLimit > -1, slowLimit <= 1 else { throw ValidationError("--slow-limit must be an autocorrelation in (-1, 1]") }
+    }
+
     func run() async throws {
         let started = ContinuousClock.now
         let derivedKinds: [FeatureSpec.Derived]
@@ -59,6 +73,7 @@ struct Train: AsyncParsableCommand {
         if maxSamples == "auto" { samples = .auto } else if let count = Int(maxSamples) { samples = .count(count) }
         else if let fraction = Double(maxSamples), fraction > 0, fraction <= 1 { samples = .fraction(fraction) }
         else { throw ValidationError("--max-samples must be auto, a count or a fraction, not \(maxSamples)") }
+        let contamination = self.contamination ?? Self.defaultContamination
         let contaminationSetting: IsolationForest.Configuration.Contamination
         if contamination == "auto" { contaminationSetting = .auto }
         else if let fraction = Double(contamination), fraction > 0, fraction <= 0.5 { contaminationSetting = .fraction(fraction) }
@@ -67,6 +82,7 @@ struct Train: AsyncParsableCommand {
         progress("reading \(data) …")
         let table = try TelemetryTable(path: data, sensors: sensors?.split(separator: ",").map(String.init), labelColumn: nil)
         progress("\(table.rows.count) rows, \(Set(table.rows.map(\.device)).count) devices, sensors \(table.sensors.joined(separator: ", "))")
+        for note in table.readingNotes { progress(note) }
         let slow = envelopeOn == "all" ? [] : SensorDynamics.slowSensors(table.sensors, readings: Array(table.readingsByDevice.values), limit: slowLimit)
         let envelopeFeatures: [String]?
         do { envelopeFeatures = try SensorDynamics.envelopeFeatures(envelopeOn, sensors: table.sensors, slow: slow, derived: derivedKinds) }
@@ -96,6 +112,11 @@ struct Train: AsyncParsableCommand {
             calibration = String(format: ": %d events in %.1f held-out device-hours", result.events, result.deviceHours)
         }
         try model.write(toFile: output)
+        // A sensor that never moved in training has no spread to judge by: any other value leaves its envelope.
+        let constant = spec.envelope!.prefix(table.sensors.count).filter { $0.max == $0.min }
+        for sensor in constant {
+            progress("warning: \(sensor.sensor) was constant (\(sensor.max)) in training: the agent will flag any other value of it; train on data where it moves, or leave it out with --sensors")
+        }
         let scores = model.anomalyScores(matrix).sorted()
         func quantile(_ q: Double) -> String { String(format: "%.4f", scores[min(scores.count - 1, Int(q * Double(scores.count)))]) }
         let elapsed = ContinuousClock.now - started
