@@ -36,6 +36,10 @@ struct TelemetryTable {
         let reader: CSVReader
         do { reader = try CSVReader(path: path, separator: nil) } catch { throw TableError("\(error)") }
         guard let header = try reader.nextRecord() else { throw TableError("\(path) is empty") }
+        var seen: Set<String> = []
+        if let twice = header.first(where: { !seen.insert($0).inserted }) {
+            throw TableError("\(path): the column \(twice.debugDescription) appears twice in the header")
+        }
         guard let timeColumn = header.firstIndex(where: { Self.timestampNames.contains($0.lowercased()) }) else {
             throw TableError("\(path) has no timestamp column (one of \(Self.timestampNames.joined(separator: ", ")))")
         }
