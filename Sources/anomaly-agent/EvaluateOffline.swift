@@ -17,13 +17,20 @@ struct OfflineEvaluation {
     /// Ground-truth records from the log that fall outside the time span of the data.
     var truthOutsideData = 0
     var truthRecords = 0
+    /// The longest pause in any device's data, and whose, when it is most of the span (a stray timestamp).
+    var longestGap: (device: String, milliseconds: Int64)?
 
     /// What the user should know about the figures, for stderr.
     var notes: [String] {
         var notes: [String] = []
         if !rejections.isEmpty, let firstRejection {
             let counts = rejections.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            notes.append("the pipeline refused \(rejections.values.reduce(0, +)) rows (\(counts)), counted as not flagged, as live; the first: \(firstRejection)")
+            let total = rejections.values.reduce(0, +)
+            notes.append("the pipeline refused \(total == 1 ? "1 row" : "\(total) rows") (\(counts)), counted as not flagged, as live; the first: \(firstRejection)")
+        }
+        if let longestGap {
+            notes.append(String(format: "device %@ has no data for %.1f hours, most of the time span: false events per device-hour count that time as monitored (a stray timestamp?)",
+                                longestGap.device, Double(longestGap.milliseconds) / 3_600_000))
         }
         if truthOutsideData > 0 {
             notes.append("\(truthOutsideData) of \(truthRecords) ground-truth records lie outside the time span of the data: is it the log of this data set?")
@@ -69,6 +76,7 @@ struct OfflineEvaluation {
                     }
                 }
             }
+            if let previous = lastTs[row.device], row.ts - previous > (longestGap?.milliseconds ?? 0) { longestGap = (row.device, row.ts - previous) }
             lastTs[row.device] = row.ts
         }
         for (device, open) in labelled {
@@ -77,6 +85,7 @@ struct OfflineEvaluation {
                                            ts: Timestamp(milliseconds: open.start)))
         }
         let span = (table.rows.map(\.ts).min() ?? 0)...(table.rows.map(\.ts).max() ?? 0)
+        if let gap = longestGap, gap.milliseconds * 2 <= span.upperBound - span.lowerBound { longestGap = nil }
         for record in truth ?? [] {
             episodes.add(record)
             truthRecords += 1

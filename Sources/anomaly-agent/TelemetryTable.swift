@@ -116,11 +116,11 @@ struct TelemetryTable {
     var readingNotes: [String] {
         var notes: [String] = []
         if unreadableCells > 0, let firstUnreadableCell {
-            notes.append("\(unreadableCells) sensor cells were not numbers and were read as missing (the first: \(firstUnreadableCell))")
+            notes.append("\(unreadableCells == 1 ? "1 sensor cell was" : "\(unreadableCells) sensor cells were") not a number and read as missing (the first: \(firstUnreadableCell))")
         }
         if !devicesOutOfOrder.isEmpty {
             let shown = devicesOutOfOrder.prefix(5).joined(separator: ", ") + (devicesOutOfOrder.count > 5 ? ", …" : "")
-            notes.append("the rows of \(devicesOutOfOrder.count) devices (\(shown)) were not in time order; they were read sorted by time")
+            notes.append("the rows of \(devicesOutOfOrder.count == 1 ? "device" : "\(devicesOutOfOrder.count) devices") \(shown) were not in time order; they were read sorted by time")
         }
         return notes
     }

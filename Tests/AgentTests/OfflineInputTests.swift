@@ -34,10 +34,12 @@ struct OfflineInputTests {
         (0..<count).map { index in
             var reading = normalReading(index, device: 4)
             if index == 150 { reading[1] += 0.5 }
-            return "\(1_000 * index),pump-01,\(index)," + reading.map { "\($0)" }.joined(separator: ",") + (index == 150 ? ",1" : ",0")
+            return "\(Self.start + 1_000 * Int64(index)),pump-01,\(index)," + reading.map { "\($0)" }.joined(separator: ",") + (index == 150 ? ",1" : ",0")
         }
     }
     let header = "timestamp,device,seq,temperature,vibration,current,pressure,anomaly"
+    /// 2026-01-01 in epoch milliseconds.
+    static let start: Int64 = 1_767_225_600_000
 
     @Test("evaluate: rows out of time order are read sorted (same figures, and a note); a missing or non-0/1 label column is refused")
     func evaluateInput() throws {
@@ -71,6 +73,14 @@ struct OfflineInputTests {
         let duplicates = try run(["evaluate", "--data", doubled.path, "--model", model], in: directory)
         #expect(duplicates.status == 0 && duplicates.errors.contains("refused 300 rows (300 duplicate_seq)"), "\(duplicates.errors)")
 
+        // One row a year late would make false events per device-hour look like zero: the user is told.
+        let late = directory.appendingPathComponent("late.csv")
+        try Data(([header] + lines + ["\(Self.start + 365 * 86_400_000),pump-01,300," + normalReading(300, device: 4).map { "\($0)" }.joined(separator: ",") + ",0"])
+            .joined(separator: "\n").utf8).write(to: late)
+        let gap = try run(["evaluate", "--data", late.path, "--model", model], in: directory)
+        #expect(gap.status == 0 && gap.errors.contains("device pump-01 has no data for 8759.9 hours"), "\(gap.errors)")
+        #expect(!inOrder.errors.contains("has no data for"))
+
         let nan = try run(["evaluate", "--data", sorted.path, "--model", model, "--tolerance", "nan"], in: directory)
         #expect(nan.status != 0 && nan.errors.contains("--tolerance"))
     }
@@ -93,7 +103,7 @@ struct OfflineInputTests {
 
         lines[50] = "50000,pump-01,70,abc,12,5"
         let garbage = try train(lines)
-        #expect(garbage.status == 0 && garbage.errors.contains("1 sensor cells were not numbers") && garbage.errors.contains("line 52, column vibration: \"abc\""),
+        #expect(garbage.status == 0 && garbage.errors.contains("1 sensor cell was not a number") && garbage.errors.contains("line 52, column vibration: \"abc\""),
                 "\(garbage.errors)")
 
         let constant = try train(lines.map { $0.split(separator: ",").dropLast().joined(separator: ",") + ",1.0" })
