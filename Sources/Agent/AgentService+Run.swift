@@ -85,21 +85,14 @@ extension AgentService {
                 systemd.notify("EXTEND_TIMEOUT_USEC=\(UInt64((delay + 30) * 1_000_000))\n"
                                + "STATUS=waiting for the broker at \(configuration.broker.host):\(configuration.broker.port) (\(error.code))")
             }
-            // Wait, but wake up for a stop request.
-            let wait = delay
-            let stopped = await withTaskGroup(of: Bool.self) { group in
-                group.addTask { [signals] in
-                    for await signal in signals where signal == .stop { return true }
-                    return true
-                }
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(wait))
-                    return false
-                }
-                defer { group.cancelAll() }
-                return await group.next() ?? true
+            // Wait, but wake up for a stop request. Not by iterating `signals` in a task cancelled after the
+            // wait: cancelling its iteration finishes the stream, and the agent stopped after the second
+            // failed try, or at once after connecting.
+            let deadline = ContinuousClock.now + .seconds(delay)
+            while ContinuousClock.now < deadline {
+                if stopRequested.load(ordering: .sequentiallyConsistent) { return false }
+                try? await Task.sleep(for: .milliseconds(100))
             }
-            if stopped { return false }
             delay = min(delay * 2, Double(configuration.broker.reconnectMaxSeconds))
         }
     }

@@ -23,6 +23,9 @@ public final class AgentService: Sendable {
     enum Signal: Sendable { case tick, reload, stop }
     let signals: AsyncStream<Signal>
     let signalContinuation: AsyncStream<Signal>.Continuation
+    /// Set by `shutdown()` as well, for waits before `run()` reads `signals`: a task that iterated the
+    /// stream and was cancelled would finish the stream for good.
+    let stopRequested = Atomic<Bool>(false)
     let modelFileStamp = Mutex<Date?>(nil)
 
     /// Loads the model (or prepares learn mode) and creates the MQTT client; nothing touches the network yet.
@@ -89,7 +92,10 @@ public final class AgentService: Sendable {
     let lastHealth = Mutex<HealthReport?>(nil)
 
     /// Asks `run()` to stop: no more intake, `offline` status, disconnect.
-    public func shutdown() { signalContinuation.yield(.stop) }
+    public func shutdown() {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        signalContinuation.yield(.stop)
+    }
 
     /// Asks `run()` to load the model file again (SIGHUP).
     public func requestReload() { signalContinuation.yield(.reload) }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MQTT
 import MQTTTesting
+import Synchronization
 import Testing
 
 @Suite("Agent lifecycle in one process")
@@ -35,5 +36,39 @@ struct AgentLifecycleTests {
                 released == nil && (try? EventJournal(path: configuration.store.path)) != nil
             }
         }
+    }
+
+    @Test("An agent started while the broker is down keeps trying, connects when it comes up, and keeps running")
+    func waitsForBroker() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        let broker = try await MosquittoBroker.start()
+        defer { broker.stop() }
+        broker.stop()
+        var configuration = AgentConfiguration()
+        configuration.broker.port = broker.port
+        configuration.broker.reconnectMinSeconds = 1
+        configuration.broker.reconnectMaxSeconds = 2
+        configuration.model.path = model.path
+        configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
+        configuration.http.enabled = false
+        var logger = Logger(label: "waits")
+        logger.logLevel = .critical
+        let agent = try AgentService(configuration: configuration, logger: logger)
+        let finished = Mutex(false)
+        let running = Task {
+            defer { finished.withLock { $0 = true } }
+            try await agent.run()
+        }
+        // Three failed tries (1 s, 2 s, 2 s apart): it used to give up after the second, with exit status 0.
+        try await Task.sleep(for: .seconds(4))
+        #expect(!finished.withLock { $0 }, "the agent gave up while the broker was down")
+        try await broker.restart()
+        try await eventually(10, "connected") { agent.mqttStatistics.connects > 0 }
+        try await Task.sleep(for: .seconds(1))
+        #expect(!finished.withLock { $0 }, "the agent stopped after connecting")
+        agent.shutdown()
+        try await running.value
     }
 }
