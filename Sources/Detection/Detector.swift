@@ -109,6 +109,10 @@ public struct Detector: Sendable {
         return .success(device)
     }
 
+    /// How far behind the last `seq` a message may be and still count as arriving out of order; further
+    /// behind, the publisher has restarted its count.
+    public static let reorderWindow: Int64 = 100
+
     /// Scores values already placed in sensor order (for replaying CSV rows through the same pipeline).
     public mutating func process(device: String, ts: Timestamp, seq: Int64?, sensorValues: [Double]) -> Outcome {
         precondition(sensorValues.count == spec.sensors.count)
@@ -138,11 +142,15 @@ public struct Detector: Sendable {
                 outcome.status = .rejected(Rejection(.duplicateSeq, "seq \(seq) was already received", device: device))
                 return outcome
             }
-            if seq < last {
+            let (behind, overflow) = last.subtractingReportingOverflow(seq)
+            if seq < last, !overflow, behind <= Self.reorderWindow {
                 outcome.status = .rejected(Rejection(.outOfOrderSeq, "seq \(seq) arrived after \(last)", device: device))
                 return outcome
             }
-            outcome.seqGap = seq - last - 1
+            // Far behind: the publisher restarted its count (or the last seq was bogus). Refusing everything
+            // until the count caught up would blind the device for as long as it had run; start over instead.
+            let (ahead, beyond) = seq.subtractingReportingOverflow(last)
+            if seq > last, !beyond { outcome.seqGap = ahead - 1 }
         }
         if let seq { state.lastSeq = seq }
         state.lastSeen = receivedAt

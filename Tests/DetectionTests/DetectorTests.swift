@@ -104,6 +104,13 @@ struct DetectorTests {
         let gap = detector.process(payload(ts: 2, seq: 5, good[2]), device: "pump-01")
         #expect(gap.seqGap == 3)
         #expect(reason(payload(ts: 3, seq: 4, good[3])) == .outOfOrderSeq)
+        // Far behind is a publisher that restarted its count (or a bogus seq before): scored, and counting starts over.
+        let restarted = detector.process(payload(ts: 3, seq: 5 + Detector.reorderWindow + 1, good[3]), device: "pump-01")
+        #expect(restarted.seqGap == 105 - 5)
+        let again = detector.process(payload(ts: 3, seq: 3, good[3]), device: "pump-01")
+        if case .rejected(let rejection) = again.status { Issue.record("a restarted count was refused: \(rejection)") }
+        #expect(again.seqGap == 0)
+        #expect(reason(payload(ts: 3, seq: 2, good[3])) == .outOfOrderSeq)
         let unknown = detector.process(Array(#"{"ts":4,"seq":6,"values":{"current":12,"humidity":40}}"#.utf8), device: "pump-01")
         #expect(unknown.unknownSensors == ["humidity"])
         if case .scored = unknown.status {} else { Issue.record("a message with one unknown sensor is still scored: \(unknown.status)") }
