@@ -45,8 +45,14 @@ public final class AgentService: Sendable {
         let journal = try EventJournal(path: configuration.store.path, limits: .init(
             maxEntries: configuration.store.maxEvents, maxBytes: configuration.store.maxBytes, maxAgeSeconds: configuration.store.maxAgeSeconds))
         if FileManager.default.fileExists(atPath: configuration.model.path) {
-            let model = try AnomalyModel(contentsOfFile: configuration.model.path)
-            initial.detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: journal.eventNumberFloor)
+            let model: AnomalyModel
+            do {
+                model = try AnomalyModel(contentsOfFile: configuration.model.path)
+                initial.detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: journal.eventNumberFloor)
+            } catch {
+                // Named, so that a broken model file is not read as a broken configuration file.
+                throw ModelFileProblem(path: configuration.model.path, problem: error)
+            }
             modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }
             logger.info("model loaded", metadata: ["model": "\(model.id)", "features": "\(model.featureNames)", "path": "\(configuration.model.path)"])
         } else if configuration.learn.seconds > 0 {
@@ -215,4 +221,11 @@ extension AgentService {
         core.withLock { Counters(received: $0.metrics.received, scored: $0.metrics.scored, rejected: $0.metrics.rejected,
                                  eventsOpened: $0.metrics.opened) }
     }
+}
+
+/// A model file the agent cannot start with, and why.
+public struct ModelFileProblem: Error, CustomStringConvertible {
+    public let path: String
+    public let problem: any Error
+    public var description: String { "model file \(path): \(problem)" }
 }

@@ -71,4 +71,17 @@ struct AgentLifecycleTests {
         agent.shutdown()
         try await running.value
     }
+
+    @Test("A model file the agent cannot use is named in the error, so it is not mistaken for the configuration file")
+    func brokenModelNamed() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("model.json")
+        try Data("hello".utf8).write(to: model)
+        var configuration = AgentConfiguration()
+        configuration.model.path = model.path
+        configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
+        let error = #expect(throws: ModelFileProblem.self) { try AgentService(configuration: configuration, logger: Logger(label: "broken")) }
+        #expect(error?.description.hasPrefix("model file \(model.path): ") == true, "\(String(describing: error))")
+    }
 }
