@@ -10,9 +10,9 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Publish the rows of a CSV file as telemetry, at the pace of its timestamps, faster, or as fast as possible.",
         discussion: """
-        Every row becomes one telemetry message: its device (a column, --device, or the file name), its \
-        timestamp, and its value columns (by default every numeric column that is not the timestamp, the \
-        device or a label). Label columns (by default any of \(ReplayOptions.knownLabelColumns.joined(separator: ", "))) \
+        Every row becomes one telemetry message: its device (a column, by default one named device; \
+        --device; or the file name), its timestamp, and its value columns (by default every numeric column \
+        that is not the timestamp, the device, seq or a label). Label columns (by default any of \(ReplayOptions.knownLabelColumns.joined(separator: ", "))) \
         go to sensors/{device}/truth as start and end records whose kind is the column's name.
 
         Example (SKAB, which needs no other options):
@@ -34,13 +34,13 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Time zone of local-naive date-times: local, UTC or an IANA name such as Europe/Moscow.", valueName: "zone"))
     var timeZone = "local"
 
-    @Option(help: ArgumentHelp("A column holding each row's device id.", valueName: "name"))
+    @Option(help: ArgumentHelp("A column holding each row's device id (default: a column named device, unless --device is given).", valueName: "name"))
     var deviceColumn: String?
 
     @Option(help: ArgumentHelp("The device id of every row (default: the file name; SKAB's valve1/0.csv gives valve1-0).", valueName: "id"))
     var device: String?
 
-    @Option(help: ArgumentHelp("Comma-separated value columns (default: every numeric non-label column).", valueName: "names"))
+    @Option(help: ArgumentHelp("Comma-separated value columns (default: every numeric column but seq, the device and the labels).", valueName: "names"))
     var valueColumns: String?
 
     @Option(help: ArgumentHelp("Comma-separated label columns for the truth topic (default: the known label names present).", valueName: "names"))

@@ -78,6 +78,25 @@ struct ReplaySourceTests {
         #expect(parser.parse(text) == expected)
     }
 
+    @Test("the emulator's own CSV replays as its devices without options: the device column is found, seq is not a sensor, and one bad cell early does not drop a sensor")
+    func emulatorCSV() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("test-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let rows = (0..<20).map { index in
+            "\(1_767_225_600_000 + 500 * index),pump-0\(index % 2 + 1),\(index / 2),\(index == 3 ? "n/a" : "70.\(index)"),0.03,0,"
+        }
+        try (["timestamp,device,seq,temperature,vibration,anomaly,kind"] + rows).joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        let source = try ReplaySource(path: url.path, options: ReplayOptions())
+        #expect(source.valueColumns == ["temperature", "vibration"], "seq and the text column kind are not sensors")
+        var records: [ReplayRecord] = []
+        while let record = try source.next() { records.append(record) }
+        #expect(source.devices == ["pump-01", "pump-02"])
+        #expect(records[3].values[0].isNaN && records[4].values[0] == 70.4)
+
+        let fixed = try ReplaySource(path: url.path, options: ReplayOptions(device: "one"))
+        #expect(try fixed.next()?.device == "one", "--device still names every row")
+    }
+
     @Test("a timestamp that does not parse is reported with its line")
     func badTimestamp() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).csv")

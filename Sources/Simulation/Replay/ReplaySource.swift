@@ -82,7 +82,14 @@ public final class ReplaySource {
                                      problem: "none of \(ReplayOptions.knownTimestampColumns.joined(separator: ", ")) is a column; name it (\(listing))")
         }
         timestampColumn = header[timestampIndex]
-        deviceIndexInRow = try options.deviceColumn.map { name throws(ConfigurationError) in try column(name, option: "--device-column") }
+        if let name = options.deviceColumn {
+            deviceIndexInRow = try column(name, option: "--device-column")
+        } else if options.device == nil {
+            // A column named device (the emulator's own CSVs have one) is what it looks like.
+            deviceIndexInRow = header.firstIndex { $0.lowercased() == "device" }
+        } else {
+            deviceIndexInRow = nil
+        }
         fixedDevice = options.device ?? ReplayOptions.defaultDevice(forFile: path)
         if let problem = TopicLevel.problem(with: fixedDevice) {
             throw ConfigurationError(key: "--device", problem: "\(fixedDevice.debugDescription) \(problem)")
@@ -103,13 +110,18 @@ public final class ReplaySource {
             for name in names { indices.append(try column(name, option: "--value-columns")) }
             valueIndices = indices
         } else {
-            let excluded = Set([timestampIndex] + labels + (deviceIndexInRow.map { [$0] } ?? []))
+            // A sequence number is the replay's own business (it numbers each device's messages), not a sensor.
+            let sequence = header.indices.filter { header[$0].lowercased() == "seq" }
+            let excluded = Set([timestampIndex] + labels + sequence + (deviceIndexInRow.map { [$0] } ?? []))
             let sample = buffered
             valueIndices = header.indices.filter { index in
                 guard !excluded.contains(index) else { return false }
                 let cells = sample.compactMap { $0.fields.count > index ? $0.fields[index].trimmingCharacters(in: .whitespaces) : nil }
-                    .filter { !$0.isEmpty }
-                return !cells.isEmpty && cells.allSatisfy { Double($0) != nil }
+                    .filter { !$0.isEmpty && !Self.missingMarkers.contains($0.lowercased()) }
+                // Numeric when most cells are numbers: one bad cell must not drop a sensor from the whole replay
+                // (it is published as null and counted, like a bad cell further down).
+                let numbers = cells.count { Double($0) != nil }
+                return numbers > 0 && numbers * 2 > cells.count
             }
         }
         guard !valueIndices.isEmpty else {
@@ -117,6 +129,9 @@ public final class ReplaySource {
         }
         valueColumns = valueIndices.map { header[$0] }
     }
+
+    /// Cells that mean "no value" rather than text.
+    static let missingMarkers: Set<String> = ["nan", "na", "n/a", "null", "none", "-"]
 
     /// The next row, or nil at the end of the file.
     /// - Throws: `ConfigurationError` with the line number when a timestamp or device id is unusable.
