@@ -105,6 +105,19 @@ struct DatasetTests {
         #expect(html.components(separatedBy: "<title>").count - 1 == 1 + anomalies * 4, "each anomaly shaded on each sensor chart of its device")
     }
 
+    @Test("the report draws the first devices only, and says so: every device of a large fleet took gigabytes")
+    func reportOfManyDevices() throws {
+        let directory = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let devices = DatasetGenerator.devicesDrawn + 6
+        let summary = try DatasetGenerator.generate(DatasetRequest(scenario: .default, deviceCount: devices, rate: 1, seed: 3, trainingSeconds: 60,
+                                                                   testSeconds: 60, outputDirectory: directory))
+        let html = try String(contentsOf: try #require(summary.reportFile), encoding: .utf8)
+        #expect(html.components(separatedBy: "<svg").count - 1 == DatasetGenerator.devicesDrawn * 4)
+        #expect(html.contains("the first \(DatasetGenerator.devicesDrawn) of \(devices)"))
+        #expect(summary.testRows == devices * 60, "the CSV still has every device")
+    }
+
     private func readCSV(_ url: URL) throws -> (header: [String], rows: [[String]]) {
         let reader = try CSVReader(path: url.path, separator: nil)
         let header = try #require(try reader.nextRecord())

@@ -32,6 +32,7 @@ struct SeriesCollector: Sendable {
     }
 
     mutating func add(_ reading: DeviceReading) {
+        guard reading.deviceIndex < devices else { return }  // beyond the devices drawn
         let column = column(of: reading.timestamp)
         for sensor in 0..<sensors {
             let value = reading.values[sensor]
