@@ -104,6 +104,8 @@ extension AgentService {
             switch event {
             case .connected:
                 core.handles.brokerConnectsTotal.increment()
+                // Telemetry lost while we were away is the outage's, not a dropout of every device.
+                core.withLock { (core: inout AgentCore) in core.detector?.noteOutage() }
                 outbox.wake.yield()
                 let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .online, ts: .now()))
                 do {

@@ -19,6 +19,9 @@ public struct Detector: Sendable {
     /// Event numbers continue across devices' lifetimes in this process; seeded from the start time so
     /// that a restarted agent does not reuse an event id.
     private let eventNumberBase: Int
+    /// Times the agent lost its broker: messages missing by `seq` across such an outage went missing on
+    /// the agent's side, not the equipment's, and do not open a missing-data event.
+    private var outages = 0
 
     /// What happened to one message.
     public struct Outcome: Sendable {
@@ -133,6 +136,7 @@ public struct Detector: Sendable {
                 return outcome
             }
             devices[device] = DeviceState(spec: spec, policy: configuration.events, quality: configuration.dataQuality, firstSeen: receivedAt, firstEventNumber: eventNumberBase)
+            devices[device]!.outages = outages
         }
         // Taken out of the dictionary while in use, so its arrays are mutated in place, not copied.
         var state = devices.removeValue(forKey: device)!
@@ -160,7 +164,9 @@ public struct Detector: Sendable {
             features.withUnsafeMutableBufferPointer { output in state.extractor.push(input, into: output) }
         }
         // Runs are counted from the first message, warm-up included, so a sensor stuck from the start is found.
-        let quality = values.withUnsafeBufferPointer { state.quality.observe($0, seqGap: outcome.seqGap) }
+        let excused = state.outages != outages
+        state.outages = outages
+        let quality = values.withUnsafeBufferPointer { state.quality.observe($0, seqGap: excused ? 0 : outcome.seqGap) }
         if state.extractor.isWarmingUp { return outcome }
 
         // The plain score is the fast path; the attribution pass, a few times dearer, runs only for
@@ -283,6 +289,10 @@ public struct Detector: Sendable {
 
     /// Switches to another model between two messages. Feature windows are kept when the feature
     /// specification is the same, so no device warms up again; open events stay open.
+    /// The agent lost its broker and is back: each device's first gap in `seq` after this is the outage's,
+    /// still counted (`seqGap`) but not raised as missing data, which would open an event on every device.
+    public mutating func noteOutage() { outages += 1 }
+
     public mutating func replaceModel(_ newModel: AnomalyModel) throws(DetectionError) {
         let newSpec = try FeatureSpec.from(model: newModel)
         if newSpec.sensors != spec.sensors || newSpec.derived != spec.derived || newSpec.window != spec.window {

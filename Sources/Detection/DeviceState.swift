@@ -10,6 +10,8 @@ struct DeviceState: Sendable {
     var lastScore: Double?
     var messages = 0
     var stale = false
+    /// The detector's outage count when this device last sent (see `Detector.noteOutage()`).
+    var outages = 0
 
     init(spec: FeatureSpec, policy: EventPolicy, quality: DataQualityPolicy, firstSeen: Timestamp, firstEventNumber: Int) {
         extractor = FeatureExtractor(spec: spec)

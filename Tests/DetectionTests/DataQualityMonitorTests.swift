@@ -75,11 +75,12 @@ struct DataQualityDetectorTests {
 
     /// Runs 200 normal readings through a detector; `edit` may change a reading and return how many
     /// messages were lost just before it.
-    func events(_ edit: (Int, inout [Double]) -> Int64?) throws -> [AnomalyEvent] {
+    func events(outageBefore outage: Int? = nil, _ edit: (Int, inout [Double]) -> Int64?) throws -> [AnomalyEvent] {
         var detector = try Detector(model: try model())
         var events: [AnomalyEvent] = []
         var seq: Int64 = 0
         for (index, var reading) in normalReadings(count: 200, seed: 9).enumerated() {
+            if index == outage { detector.noteOutage() }
             seq += 1
             // The edit may say how many messages were lost just before this one.
             if let lost = edit(index, &reading) { seq += lost }
@@ -117,6 +118,14 @@ struct DataQualityDetectorTests {
         // The JSON carries the finding; score-based events leave it out.
         let text = String(decoding: try JSONEncoder().encode(opened[0]), as: UTF8.self)
         #expect(text.contains("\"finding\":\"missing_data\""))
+    }
+
+    @Test("Messages lost while the agent was away from the broker are not a dropout; a later gap still is")
+    func outageIsNotDropout() throws {
+        let found = try events(outageBefore: 120) { index, _ in index == 120 || index == 160 ? 5 : nil }
+        let opened = found.filter { $0.state == .open }
+        #expect(opened.map(\.finding) == ["missing_data"])
+        #expect(opened.map(\.startedAt.milliseconds) == [160_000])
     }
 }
 
