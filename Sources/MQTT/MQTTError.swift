@@ -68,6 +68,11 @@ public struct MQTTError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension MQTTError {
     /// Builds an error from a `MOSQ_ERR_*` return value, reading `errno` right away where it matters.
+    /// The broker's host name did not resolve (a typo, or no DNS): nothing to start, unlike a broker that is down.
+    public var isHostLookupFailure: Bool {
+        mosquittoCode == Int32(MOSQ_ERR_EAI.rawValue) || mosquittoCode == Int32(MOSQ_ERR_LOOKUP.rawValue)
+    }
+
     static func mosquitto(_ rc: Int32, _ operation: String) -> MQTTError {
         let errnoValue = errno
         let text = String(cString: mosquitto_strerror(rc))

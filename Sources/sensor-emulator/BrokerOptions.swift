@@ -88,6 +88,8 @@ struct BrokerOptions: ParsableArguments {
 
     private func explain(_ error: MQTTError) -> String {
         switch error.code {
+        case .unreachable where error.isHostLookupFailure:
+            return "cannot resolve the broker's host name \(host.debugDescription) (\(error.message)): check --host."
         case .unreachable, .connectionLost:
             return "cannot reach an MQTT broker at \(address) (\(error.message)). Start one with `mosquitto -p \(port)` "
                 + "(Debian: sudo apt-get install mosquitto mosquitto-clients), or point --host/--port at yours."

@@ -33,6 +33,11 @@ struct CommandLineTests {
         let run = try await EmulatorProcess.run(["publish", "--port", "\(port)", "--count", "1", "--no-truth-log"])
         #expect(run.status != 0)
         #expect(run.error.contains("127.0.0.1:\(port)") && run.error.contains("mosquitto -p \(port)"), "\(run.error)")
+
+        // A host name that does not resolve is a typo to fix, not a broker to start (.invalid never resolves, RFC 6761).
+        let unknown = try await EmulatorProcess.run(["publish", "--host", "no-such-broker.invalid", "--count", "1", "--no-truth-log"])
+        #expect(unknown.status != 0 && unknown.error.contains("cannot resolve the broker's host name") && !unknown.error.contains("mosquitto -p"),
+                "\(unknown.error)")
     }
 
     @Test("generate writes the four files and says so")
