@@ -133,6 +133,8 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         var extra: [String] = []
         if source.nonNumericCells > 0 { extra.append("non_numeric_cells=\(source.nonNumericCells)") }
+        if source.raggedRows > 0 { extra.append("rows_with_wrong_field_count=\(source.raggedRows)") }
+        if source.rowsBackInTime > 0 { extra.append("rows_back_in_time=\(source.rowsBackInTime)") }
         Console.status(run.progress.summary(what: "\(run.published) rows of \(file) from \(source.devices.count) devices", extra: extra))
         await client.shutdown()
         if let failure { throw EmulatorError("\(failure)") }

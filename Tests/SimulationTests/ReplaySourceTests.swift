@@ -95,6 +95,14 @@ struct ReplaySourceTests {
 
         let fixed = try ReplaySource(path: url.path, options: ReplayOptions(device: "one"))
         #expect(try fixed.next()?.device == "one", "--device still names every row")
+
+        // A row short of fields and a row back in time are published, and counted for the summary.
+        try "ts,x,y\n1767225600000,1,2\n1767225601000,3\n1767225600500,4,5\n".write(to: url, atomically: true, encoding: .utf8)
+        let odd = try ReplaySource(path: url.path, options: ReplayOptions())
+        var oddRecords: [ReplayRecord] = []
+        while let record = try odd.next() { oddRecords.append(record) }
+        #expect(oddRecords.count == 3 && oddRecords[1].values[1].isNaN)
+        #expect(odd.raggedRows == 1 && odd.rowsBackInTime == 1)
     }
 
     @Test("a timestamp that does not parse is reported with its line")

@@ -39,7 +39,13 @@ public final class ReplaySource {
     public private(set) var devices: [String] = []
     /// Cells in value columns that were neither empty nor a number (published as `null`).
     public private(set) var nonNumericCells = 0
+    /// Rows with fewer or more fields than the header (missing cells are published as `null`).
+    public private(set) var raggedRows = 0
+    /// Rows whose timestamp is earlier than the device's previous one (published as they are, in file order).
+    public private(set) var rowsBackInTime = 0
     private var reader: CSVReader
+    /// Fields in the header.
+    private let fieldCount: Int
     private var parser: TimestampParser
     private let timestampIndex: Int
     private let deviceIndexInRow: Int?
@@ -66,6 +72,7 @@ public final class ReplaySource {
         guard let header = try reader.nextRecord()?.map({ $0.trimmingCharacters(in: .whitespaces) }) else {
             throw ConfigurationError(file: path, key: "", problem: "is empty: a header line is needed")
         }
+        fieldCount = header.count
         let listing = "columns: \(header.map(\.debugDescription).joined(separator: ", "))"
         func column(_ name: String, option: String) throws(ConfigurationError) -> Int {
             guard let index = header.firstIndex(of: name) else {
@@ -145,6 +152,7 @@ public final class ReplaySource {
             return nil
         }
         let cell = { (index: Int) in index < fields.count ? fields[index] : "" }
+        if fields.count != fieldCount { raggedRows += 1 }
         guard let timestamp = parser.parse(cell(timestampIndex)) else {
             throw ConfigurationError(file: path, key: "line \(line)",
                                      problem: "\(cell(timestampIndex).debugDescription) in column \(timestampColumn.debugDescription) is not a \(parser.format.rawValue) timestamp (see --timestamp-format)")
@@ -157,6 +165,7 @@ public final class ReplaySource {
             }
         }
         let deviceIndex = index(of: device)
+        if state[deviceIndex].seq >= 0, timestamp < state[deviceIndex].lastTimestamp { rowsBackInTime += 1 }
         var values = [Double](repeating: .nan, count: valueIndices.count)
         for (slot, index) in valueIndices.enumerated() {
             let text = cell(index).trimmingCharacters(in: .whitespaces)
