@@ -134,6 +134,7 @@ extension AgentService {
                              writeFailures: journal.writeFailures)
         let previous = lastHealth.withLock { last in defer { last = report }; return last }
         core.handles.update(from: report, previousModel: previous?.model)
+        logSensorMismatch(report, previous: previous)
         // Health is current state: while disconnected only the latest waits in the journal (each replaces
         // the one before), to go out, marked historical, after the reconnect.
         guard client.isConnected else {
@@ -150,6 +151,25 @@ extension AgentService {
                                           detail: "no telemetry for more than \(configuration.health.staleAfterSeconds) s", payload: "",
                                           count: 1, ts: report.ts)
             try? client.publishWithoutWaiting(topics.errors, payload: AgentService.encode(finding), qos: .atMostOnce)
+        }
+    }
+
+    /// Says in the log, once per spell, when no message of an interval had any of the model's sensors: a model
+    /// trained on other telemetry (other names) otherwise shows only as rejections on the errors topic.
+    func logSensorMismatch(_ report: HealthReport, previous: HealthReport?) {
+        guard let previous else { return }
+        let received = report.messages.received - previous.messages.received
+        let unmatched = (report.messages.rejectedByReason[RejectReason.noKnownValues.rawValue] ?? 0)
+            - (previous.messages.rejectedByReason[RejectReason.noKnownValues.rawValue] ?? 0)
+        let mismatch = received > 0 && unmatched == received
+        guard mismatch != sensorMismatchLogged.load(ordering: .relaxed) else { return }
+        sensorMismatchLogged.store(mismatch, ordering: .relaxed)
+        if mismatch {
+            let sensors = core.withLock { $0.detector?.spec.sensors ?? [] }
+            logger.warning("none of the last \(received) messages had a value for any of the model's sensors: is the model trained on this telemetry?",
+                           metadata: ["model sensors": "\(sensors)"])
+        } else {
+            logger.info("telemetry matches the model's sensors again")
         }
     }
 

@@ -26,6 +26,8 @@ public final class AgentService: Sendable {
     /// Set by `shutdown()` as well, for waits before `run()` reads `signals`: a task that iterated the
     /// stream and was cancelled would finish the stream for good.
     let stopRequested = Atomic<Bool>(false)
+    /// Whether the log has said that no telemetry matches the model's sensors (said once per spell).
+    let sensorMismatchLogged = Atomic<Bool>(false)
     let modelFileStamp = Mutex<Date?>(nil)
 
     /// Loads the model (or prepares learn mode) and creates the MQTT client; nothing touches the network yet.

@@ -84,4 +84,47 @@ struct AgentLifecycleTests {
         let error = #expect(throws: ModelFileProblem.self) { try AgentService(configuration: configuration, logger: Logger(label: "broken")) }
         #expect(error?.description.hasPrefix("model file \(model.path): ") == true, "\(String(describing: error))")
     }
+
+    @Test("Telemetry that matches none of the model's sensors is said in the log once, not only on the errors topic")
+    func sensorMismatchLogged() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with { broker in
+            var configuration = AgentConfiguration()
+            configuration.broker.port = broker.port
+            configuration.model.path = model.path
+            configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
+            configuration.http.enabled = false
+            configuration.health.intervalSeconds = 1
+            let lines = LogLines()
+            let agent = try AgentService(configuration: configuration, logger: Logger(label: "mismatch") { _ in lines })
+            let running = Task { try await agent.run() }
+            try await eventually(10, "connected") { agent.mqttStatistics.connects > 0 }
+            var configurationOfSender = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "sender-\(UUID().uuidString.prefix(6))")
+            configurationOfSender.connectTimeout = 5
+            let sender = try MQTTClient(configuration: configurationOfSender)
+            try await sender.connect()
+            for index in 0..<40 {
+                try sender.publishWithoutWaiting("sensors/pump-01/telemetry", payload: Array("{\"ts\":\(index),\"values\":{\"humidity\":40}}".utf8), qos: .atMostOnce)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await eventually(5, "the warning") { lines.contains("none of the last") }
+            #expect(lines.count(of: "none of the last") == 1, "said once per spell")
+            await sender.shutdown()
+            agent.shutdown()
+            try await running.value
+        }
+    }
+}
+
+/// The agent's log lines, for tests that check what it says.
+final class LogLines: LogHandler, Sendable {
+    private let lines = Mutex<[String]>([])
+    func contains(_ text: String) -> Bool { lines.withLock { $0.contains { $0.contains(text) } } }
+    func count(of text: String) -> Int { lines.withLock { $0.count { $0.contains(text) } } }
+    var metadata: Logger.Metadata { get { [:] } set {} }
+    var logLevel: Logger.Level { get { .info } set {} }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { nil } set {} }
+    func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
 }
