@@ -69,7 +69,8 @@ struct ConfigurationTests {
         (#"{"anomalies":[{"device":"pump-01","kind":"spike","at":-5}]}"#, "anomalies[0].at"),
         (#"{"anomalies":[{"device":"pump-01","kind":"correlation-break","at":5,"sensors":["current"]}]}"#, "anomalies[0].sensors"),
         (#"{"random":{"kinds":{"spike":0}}}"#, "random.kinds"),
-        (#"{"random":{"kinds":{"spiky":1}}}"#, "random.kinds"),
+        (#"{"random":{"kinds":{"spiky":1}}}"#, "random.kinds.spiky"),
+        (#"{"random":{"magnitudes":{"spiky":1}}}"#, "random.magnitudes.spiky"),
         (#"{"random":{"meanIntervalSeconds":10,"minimumGapSeconds":60}}"#, "random.meanIntervalSeconds"),
     ])
     func badScenario(json: String, key: String) throws {
@@ -77,6 +78,7 @@ struct ConfigurationTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let error = #expect(throws: ConfigurationError.self) { try Scenario.load(from: url) }
         #expect(error?.key.hasPrefix(key) == true, "\(String(describing: error))")
+        if key.hasSuffix("spiky") { #expect("\(String(describing: error))".contains("drift"), "the valid kinds are listed") }
     }
 
     @Test("a scenario naming a device or sensor the run does not have is refused when the run starts")

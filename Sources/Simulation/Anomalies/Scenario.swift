@@ -94,10 +94,22 @@ public struct RandomAnomalies: Sendable, Hashable, Codable {
         meanIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .meanIntervalSeconds) ?? d.meanIntervalSeconds
         minimumGapSeconds = try c.decodeIfPresent(Double.self, forKey: .minimumGapSeconds) ?? d.minimumGapSeconds
         warmUpSeconds = try c.decodeIfPresent(Double.self, forKey: .warmUpSeconds) ?? d.warmUpSeconds
-        kinds = try c.decodeIfPresent([AnomalyKind: Double].self, forKey: .kinds) ?? d.kinds
+        // Keyed by kind name, read as strings first so that a misspelt kind is named with the valid ones
+        // (Codable's own message is "Could not convert key to type AnomalyKind").
+        func byKind<Value: Decodable>(_ key: CodingKeys) throws -> [AnomalyKind: Value]? {
+            guard let named = try c.decodeIfPresent([String: Value].self, forKey: key) else { return nil }
+            return try Dictionary(uniqueKeysWithValues: named.map { name, value in
+                guard let kind = AnomalyKind(rawValue: name) else {
+                    throw ConfigurationError(key: "random.\(key.stringValue).\(name)",
+                                             problem: "is not an anomaly kind (\(AnomalyKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return (kind, value)
+            })
+        }
+        kinds = try byKind(.kinds) ?? d.kinds
         magnitudeScale = try c.decodeIfPresent(Double.self, forKey: .magnitudeScale) ?? d.magnitudeScale
-        durations = try c.decodeIfPresent([AnomalyKind: ClosedRange<Double>].self, forKey: .durations) ?? [:]
-        magnitudes = try c.decodeIfPresent([AnomalyKind: Double].self, forKey: .magnitudes) ?? [:]
+        durations = try byKind(.durations) ?? [:]
+        magnitudes = try byKind(.magnitudes) ?? [:]
         sensors = try c.decodeIfPresent([String].self, forKey: .sensors)
     }
 
