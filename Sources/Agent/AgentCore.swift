@@ -25,7 +25,16 @@ struct AgentCore: Sendable {
         var ts: Timestamp?
     }
 
-    mutating func handle(topic: String, payload: [UInt8], configuration: AgentConfiguration, now: Timestamp) -> Actions {
+    /// The connection the last message came on (`MQTTMessage.connection`).
+    var connection = 0
+
+    mutating func handle(topic: String, payload: [UInt8], configuration: AgentConfiguration, now: Timestamp, connection: Int = 1) -> Actions {
+        if connection != self.connection {
+            // Back from an outage: telemetry lost meanwhile is the outage's, not a dropout of every device.
+            // Noted here, on the delivering thread, before the first message of the new connection is scored.
+            if self.connection != 0 { detector?.noteOutage() }
+            self.connection = connection
+        }
         let topicDevice = configuration.topics.telemetry.value(of: "device", in: topic)
         // Not a telemetry topic: the ground truth the dashboard subscribed to (rare; decoded the slow way).
         if topicDevice == nil, live != nil, let truthDevice = configuration.topics.truth.value(of: "device", in: topic) {

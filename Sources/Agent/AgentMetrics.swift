@@ -30,7 +30,10 @@ struct AgentMetrics: Sendable {
             rejected += 1
             rejectedByReason[rejection.reason, default: 0] += 1
         }
-        if outcome.seqGap > 0 { missingBySeq += Int(outcome.seqGap) }
+        if outcome.seqGap > 0 {
+            let (sum, overflow) = missingBySeq.addingReportingOverflow(Int(outcome.seqGap))
+            missingBySeq = overflow ? .max : sum
+        }
         if !outcome.unknownSensors.isEmpty { withUnknownSensors += 1 }
         if let event = outcome.event {
             switch event.state {

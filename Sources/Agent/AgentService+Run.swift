@@ -90,7 +90,7 @@ extension AgentService {
             // failed try, or at once after connecting.
             let deadline = ContinuousClock.now + .seconds(delay)
             while ContinuousClock.now < deadline {
-                if stopRequested.load(ordering: .sequentiallyConsistent) { return false }
+                if stopRequested.load(ordering: .sequentiallyConsistent) || Task.isCancelled { return false }
                 try? await Task.sleep(for: .milliseconds(100))
             }
             delay = min(delay * 2, Double(configuration.broker.reconnectMaxSeconds))
@@ -104,8 +104,6 @@ extension AgentService {
             switch event {
             case .connected:
                 core.handles.brokerConnectsTotal.increment()
-                // Telemetry lost while we were away is the outage's, not a dropout of every device.
-                core.withLock { (core: inout AgentCore) in core.detector?.noteOutage() }
                 outbox.wake.yield()
                 let status = AgentService.encode(AgentStatus(agent: configuration.agent, state: .online, ts: .now()))
                 do {

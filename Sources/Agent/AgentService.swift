@@ -178,7 +178,9 @@ extension AgentService {
     static func handle(_ message: MQTTMessage, core: LockedCore, outbox: Outbox, configuration: AgentConfiguration,
                        topics: RenderedTopics, logger: Logger) {
         let now = Timestamp.now()
-        let actions = core.withLock { $0.handle(topic: message.topic, payload: message.payload, configuration: configuration, now: now) }
+        let actions = core.withLock {
+            $0.handle(topic: message.topic, payload: message.payload, configuration: configuration, now: now, connection: message.connection)
+        }
         guard actions.event != nil || actions.errorReport != nil, let client = outbox.current() else { return }
         if let event = actions.event {
             do {

@@ -115,6 +115,8 @@ public struct Detector: Sendable {
     /// How far behind the last `seq` a message may be and still count as arriving out of order; further
     /// behind, the publisher has restarted its count.
     public static let reorderWindow: Int64 = 100
+    /// The largest jump forward in `seq` counted as messages lost; a larger one starts a new count.
+    public static let maximumGap: Int64 = 1_000_000
 
     /// Scores values already placed in sensor order (for replaying CSV rows through the same pipeline).
     public mutating func process(device: String, ts: Timestamp, seq: Int64?, sensorValues: [Double]) -> Outcome {
@@ -153,8 +155,9 @@ public struct Detector: Sendable {
             }
             // Far behind: the publisher restarted its count (or the last seq was bogus). Refusing everything
             // until the count caught up would blind the device for as long as it had run; start over instead.
+            // Far ahead is a new count as well (or a bogus seq): no device loses a million messages and comes back.
             let (ahead, beyond) = seq.subtractingReportingOverflow(last)
-            if seq > last, !beyond { outcome.seqGap = ahead - 1 }
+            if seq > last, !beyond, ahead <= Self.maximumGap { outcome.seqGap = ahead - 1 }
         }
         if let seq { state.lastSeq = seq }
         state.lastSeen = receivedAt
@@ -287,12 +290,12 @@ public struct Detector: Sendable {
         return newlyStale
     }
 
-    /// Switches to another model between two messages. Feature windows are kept when the feature
-    /// specification is the same, so no device warms up again; open events stay open.
     /// The agent lost its broker and is back: each device's first gap in `seq` after this is the outage's,
     /// still counted (`seqGap`) but not raised as missing data, which would open an event on every device.
     public mutating func noteOutage() { outages += 1 }
 
+    /// Switches to another model between two messages. Feature windows are kept when the feature
+    /// specification is the same, so no device warms up again; open events stay open.
     public mutating func replaceModel(_ newModel: AnomalyModel) throws(DetectionError) {
         let newSpec = try FeatureSpec.from(model: newModel)
         if newSpec.sensors != spec.sensors || newSpec.derived != spec.derived || newSpec.window != spec.window {

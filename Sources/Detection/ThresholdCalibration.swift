@@ -1,9 +1,10 @@
 import IsolationForest
 import Telemetry
 
-/// Chooses the threshold by a false-alarm budget: the lowest threshold at which held-out normal data
-/// raises at most `eventsPerDeviceHour` events per device-hour after event aggregation (k of n, the
-/// envelope included), so operators set what they can live with instead of a contamination fraction.
+/// Chooses the threshold by a false-alarm budget: the lowest threshold such that it and every threshold
+/// above it keep held-out normal data at most at `eventsPerDeviceHour` events per device-hour after event
+/// aggregation (k of n, the envelope included), and never below the median held-out score; so operators
+/// set what they can live with instead of a contamination fraction.
 public struct ThresholdCalibration: Sendable {
     /// One held-out reading: when, and one value per sensor (NaN when missing).
     public struct Reading: Sendable {
@@ -66,7 +67,10 @@ public struct ThresholdCalibration: Sendable {
         // the first threshold that breaks the budget, or that puts more than half of the normal rows above
         // it (scikit-learn's bound on contamination); then bisect between it and the last one that held.
         let scores = series.flatMap { $0.map(\.score) }.sorted()
-        let median = scores.isEmpty ? 0 : scores[scores.count / 2]
+        guard !scores.isEmpty else {
+            throw DetectionError("no held-out row got past the warm-up of \(try FeatureSpec.from(model: model).warmUpMessages) messages: give each device more data to calibrate on")
+        }
+        let median = scores[scores.count / 2]
         let step = 1.0 / 256
         var candidate = high - step
         while candidate > 0 {

@@ -46,40 +46,82 @@ enum Platform {
         }
     }
 
-    /// Writes a file through a temporary sibling and a rename, so a reader never sees half a model. A
-    /// symbolic link is followed (the file it names is replaced, not the link), and a path that is not a
-    /// regular file (/dev/stdout, a FIFO) is written into: a rename would replace the device itself.
+    /// Writes a file through a temporary sibling and a rename, so a reader never sees half of it.
+    ///
+    /// Symbolic links are followed to the end (the file they name is replaced, not a link); a dangling link
+    /// gets its target created. `/dev/stdout` and `/dev/stderr` go to the process's own descriptor (reopening
+    /// them would start at offset 0 over what was written before), and another device, FIFO or socket is
+    /// written into: a rename would replace the device itself.
     static func writeFileAtomically(path given: String, bytes: [UInt8]) throws(ModelFileError) {
-        var path = given
-        if let resolved = realpath(given, nil) {
-            path = String(cString: resolved)
-            free(resolved)
+        func fail(_ what: String) -> ModelFileError { ModelFileError(.io, at: "", "cannot \(what) \(given): \(errnoDescription())") }
+        if given == "/dev/stdout" || given == "/dev/stderr" {
+            fflush(nil)  // what was printed comes first
+            guard writeAll(bytes, to: given == "/dev/stdout" ? 1 : 2) else { throw fail("write") }
+            return
         }
+        let path = resolvedPath(given)
         var status = stat()
-        if stat(path, &status) == 0, status.st_mode & 0o170000 != 0o100000 {
-            guard let file = fopen(path, "wb") else { throw ModelFileError(.io, at: "", "cannot open \(given): \(errnoDescription())") }
-            let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-            let flushed = fflush(file) == 0
-            let reason = errnoDescription()
-            fclose(file)
-            guard written == bytes.count, flushed else { throw ModelFileError(.io, at: "", "cannot write \(given): \(reason)") }
+        if stat(path, &status) == 0, status.st_mode & 0o170000 != 0o100000, status.st_mode & 0o170000 != 0o040000 {
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw fail("open") }
+            defer { close(descriptor) }
+            guard writeAll(bytes, to: descriptor) else { throw fail("write") }
             return
         }
         let temporary = path + ".tmp-\(getpid())"
-        guard let file = fopen(temporary, "wb") else {
-            throw ModelFileError(.io, at: "", "cannot create \(temporary): \(errnoDescription())")
-        }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        let flushed = fflush(file) == 0
-        fclose(file)
-        guard written == bytes.count, flushed else {
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw fail("create a file beside") }
+        let written = writeAll(bytes, to: descriptor)
+        let reason = errnoDescription()
+        close(descriptor)
+        guard written else {
             unlink(temporary)
-            throw ModelFileError(.io, at: "", "cannot write \(temporary): \(errnoDescription())")
+            throw ModelFileError(.io, at: "", "cannot write \(given): \(reason)")
         }
         guard rename(temporary, path) == 0 else {
             let reason = errnoDescription()
             unlink(temporary)
-            throw ModelFileError(.io, at: "", "cannot rename \(temporary) to \(path): \(reason)")
+            throw ModelFileError(.io, at: "", "cannot replace \(given): \(reason)")
+        }
+    }
+
+    /// The path with every symbolic link followed: `realpath` when the target exists; otherwise the chain
+    /// of links read by hand (at most 40, as the kernel allows), so a dangling link names the file to create.
+    private static func resolvedPath(_ given: String) -> String {
+        if let resolved = realpath(given, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        var path = given
+        for _ in 0..<40 {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(path, &buffer, buffer.count - 1)
+            guard count > 0 else { break }
+            let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("/") {
+                path = target
+            } else if let slash = path.lastIndex(of: "/") {
+                path = String(path[...slash]) + target
+            } else {
+                path = target
+            }
+        }
+        return path
+    }
+
+    /// Writes every byte (retrying short writes and interrupted calls); false on an error, with errno set.
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
+            }
+            return true
         }
     }
 
@@ -100,3 +142,12 @@ enum Platform {
 @inline(__always) private func libmLog(_ x: Double) -> Double { Darwin.log(x) }
 @inline(__always) private func libmPow(_ x: Double, _ y: Double) -> Double { Darwin.pow(x, y) }
 #endif
+
+/// Writes output files the way model files are written (`AnomalyModel.write(toFile:)`): atomically through a
+/// rename when the path is a regular file or new, into it when it is a device or FIFO, to the process's own
+/// descriptor for `/dev/stdout` and `/dev/stderr`, symbolic links followed.
+public enum OutputFileWriter {
+    public static func write(_ bytes: [UInt8], to path: String) throws(ModelFileError) {
+        try Platform.writeFileAtomically(path: path, bytes: bytes)
+    }
+}

@@ -67,12 +67,12 @@ public struct MQTTError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension MQTTError {
-    /// Builds an error from a `MOSQ_ERR_*` return value, reading `errno` right away where it matters.
     /// The broker's host name did not resolve (a typo, or no DNS): nothing to start, unlike a broker that is down.
     public var isHostLookupFailure: Bool {
         mosquittoCode == Int32(MOSQ_ERR_EAI.rawValue) || mosquittoCode == Int32(MOSQ_ERR_LOOKUP.rawValue)
     }
 
+    /// Builds an error from a `MOSQ_ERR_*` return value, reading `errno` right away where it matters.
     static func mosquitto(_ rc: Int32, _ operation: String) -> MQTTError {
         let errnoValue = errno
         let text = String(cString: mosquitto_strerror(rc))

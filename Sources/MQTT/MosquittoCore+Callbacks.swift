@@ -38,7 +38,7 @@ extension MosquittoCore {
         }
         mosquitto_message_callback_set(handle) { _, obj, message in
             guard let core = MosquittoCore.core(obj), let message else { return }
-            core.deliver(MQTTMessage(copying: message.pointee))
+            core.deliver(MQTTMessage(copying: message.pointee, connection: core.counters.connects.load(ordering: .relaxed)))
         }
         setLogCallback(true)
     }

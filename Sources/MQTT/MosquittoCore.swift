@@ -152,13 +152,13 @@ extension MosquittoCore {
         case closed
     }
 
-    /// Someone waiting for an acknowledgement (PUBACK/PUBCOMP, SUBACK, UNSUBACK) by message id.
     /// A message id handed out by `submit`, with the number of its submission.
     struct Submission: Sendable, Hashable {
         let mid: Int32
         let number: UInt64
     }
 
+    /// Someone waiting for an acknowledgement (PUBACK/PUBCOMP, SUBACK, UNSUBACK) by message id.
     struct Waiter: Sendable {
         enum Kind: Sendable { case publish, subscribe, unsubscribe }
         let kind: Kind

@@ -146,7 +146,7 @@ public enum TopicLevel {
             switch scalar {
             case "/": return "contains '/', which would split it into topic levels"
             case "+", "#": return "contains the MQTT wildcard '\(scalar)'"
-            case "$" where value.first == "$": return "starts with '$', which MQTT reserves for the broker"
+            case "$" where value.utf8.first == UInt8(ascii: "$"): return "starts with '$', which MQTT reserves for the broker"
             default:
                 // Unicode's control characters (category Cc) are exactly C0, DEL and C1: a range check,
                 // not a property lookup per character of every message's device id.

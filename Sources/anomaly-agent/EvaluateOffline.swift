@@ -96,9 +96,8 @@ struct OfflineEvaluation {
     static func readTruth(_ path: String) throws -> [GroundTruthRecord] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TableError("cannot read \(path)") }
         let decoder = JSONDecoder()
-        // Lines end in LF or CRLF; blank lines are skipped.
-        return try text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, raw in
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // Lines end in LF or CRLF (one Character in Swift, so split on any newline); blank lines are skipped.
+        return try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
             guard !line.allSatisfy(\.isWhitespace) else { return nil }
             do { return try decoder.decode(GroundTruthRecord.self, from: Data(line.utf8)) } catch {
                 throw TableError("\(path) line \(index + 1) is not a ground-truth record: \(error)")

@@ -229,3 +229,26 @@ final class EndlessBytes: AsyncBufferedSequence, Sendable {
 
     func makeAsyncIterator() -> Iterator { Iterator(owner: self) }
 }
+
+@Suite("Telemetry lost across the agent's own outage")
+struct OutageGapTests {
+    @Test("The first gap in seq on a new connection is not a missing_data event; a later gap on the same connection is")
+    func gapAcrossReconnect() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var core = AgentCore(limiter: ErrorReportLimiter(rate: 5, now: 0))
+        core.detector = try Detector(model: try AnomalyModel(contentsOfFile: try writeModel(in: directory).path))
+        let configuration = AgentConfiguration()
+        var findings: [String] = []
+        func send(_ seq: Int, connection: Int) {
+            let actions = core.handle(topic: "sensors/pump-01/telemetry", payload: telemetry(device: "pump-01", seq: seq, normalReading(seq)),
+                                      configuration: configuration, now: .now(), connection: connection)
+            if let finding = actions.event?.finding, actions.event?.state == .open { findings.append("\(finding)@\(seq)") }
+        }
+        for seq in 1...30 { send(seq, connection: 1) }
+        for seq in 41...60 { send(seq, connection: 2) }  // ten lost while the agent was reconnecting
+        #expect(findings.isEmpty, "\(findings)")
+        for seq in 71...80 { send(seq, connection: 2) }  // ten lost on a connection that stayed up
+        #expect(findings == ["missing_data@71"])
+    }
+}

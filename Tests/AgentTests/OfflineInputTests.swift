@@ -81,6 +81,16 @@ struct OfflineInputTests {
         #expect(gap.status == 0 && gap.errors.contains("device pump-01 has no data for 8759.9 hours"), "\(gap.errors)")
         #expect(!inOrder.errors.contains("has no data for"))
 
+        // A truth log written on Windows (CRLF) reads as well as one with LF.
+        let truth = directory.appendingPathComponent("truth.jsonl")
+        let record = { (state: String, ts: Int64) in
+            #"{"device":"pump-01","id":"t1","kind":"spike","state":"\#(state)","sensors":["vibration"],"ts":\#(ts)}"#
+        }
+        try Data((record("start", Self.start + 150_000) + "\r\n" + record("end", Self.start + 151_000) + "\r\n").utf8).write(to: truth)
+        let crlf = try run(["evaluate", "--data", sorted.path, "--model", model, "--truth", truth.path, "--json"], in: directory)
+        let figures = try JSONSerialization.jsonObject(with: Data(crlf.output.utf8)) as? [String: Any]
+        #expect(crlf.status == 0 && (figures?["events"] as? [String: Any])?["true_anomalies"] as? Int == 1, "\(crlf.errors)")
+
         let nan = try run(["evaluate", "--data", sorted.path, "--model", model, "--tolerance", "nan"], in: directory)
         #expect(nan.status != 0 && nan.errors.contains("--tolerance"))
     }
@@ -132,7 +142,22 @@ struct OfflineInputTests {
         #expect(device == .typeCharacterSpecial, "/dev/null must still be a device")
 
         let missingFolder = try run(["evaluate", "--data", data.path, "--model", model, "--html", directory.path + "/no/such/report.html"], in: directory)
-        #expect(missingFolder.status == 1 && missingFolder.errors.contains("does not exist"), "\(missingFolder.errors)")
+        #expect(missingFolder.status == 1 && missingFolder.errors.contains("No such file or directory"), "\(missingFolder.errors)")
+
+        // A chain of links to a longer file: the file is replaced whole, no tail of the old one left behind.
+        let chained = directory.appendingPathComponent("chained.html"), first = directory.appendingPathComponent("first-link.html")
+        try Data(repeating: UInt8(ascii: "x"), count: 2_000_000).write(to: chained)
+        try FileManager.default.createSymbolicLink(atPath: first.path, withDestinationPath: chained.path)
+        let second = directory.appendingPathComponent("second-link.html")
+        try FileManager.default.createSymbolicLink(atPath: second.path, withDestinationPath: "first-link.html")
+        #expect(try run(["evaluate", "--data", data.path, "--model", model, "--html", second.path], in: directory).status == 0)
+        let page = try String(contentsOf: chained, encoding: .utf8)
+        #expect(page.hasSuffix("</html>\n") && !page.contains("xxxx"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: second.path) == "first-link.html")
+
+        // The report to /dev/stdout comes after the figures already printed, not over them.
+        let both = try run(["evaluate", "--data", data.path, "--model", model, "--html", "/dev/stdout"], in: directory)
+        #expect(both.status == 0 && both.output.hasPrefix("event-wise") && both.output.contains("<svg"), "\(both.output.prefix(200))")
 
         if FileManager.default.fileExists(atPath: "/dev/full") {
             let score = try run(["score", "--data", data.path, "--model", model], in: directory, standardOutput: "/dev/full")

@@ -111,6 +111,9 @@ struct DetectorTests {
         if case .rejected(let rejection) = again.status { Issue.record("a restarted count was refused: \(rejection)") }
         #expect(again.seqGap == 0)
         #expect(reason(payload(ts: 3, seq: 2, good[3])) == .outOfOrderSeq)
+        // A jump far ahead (a bogus seq) starts a new count too, instead of a gap of millions.
+        #expect(detector.process(payload(ts: 3, seq: 3 + Detector.maximumGap + 1, good[3]), device: "pump-01").seqGap == 0)
+        #expect(detector.process(payload(ts: 3, seq: 1, good[3]), device: "pump-01").seqGap == 0)
         let unknown = detector.process(Array(#"{"ts":4,"seq":6,"values":{"current":12,"humidity":40}}"#.utf8), device: "pump-01")
         #expect(unknown.unknownSensors == ["humidity"])
         if case .scored = unknown.status {} else { Issue.record("a message with one unknown sensor is still scored: \(unknown.status)") }
@@ -303,5 +306,12 @@ struct ThresholdCalibrationTests {
         }
         let above = scores.filter { $0 > endless.model.threshold }.count
         #expect(above * 2 <= scores.count, "\(above) of \(scores.count) normal rows above \(endless.model.threshold)")
+
+        // Held-out data shorter than the warm-up gives nothing to calibrate on: an error, not a threshold near 0.
+        let windowed = try ModelTrainer(sensors: sensors, derived: [.mean], window: 10, forest: IsolationForest.Configuration(treeCount: 10, seed: 2))
+            .train(readings: ["a": normalReadings(count: 500, seed: 1)])
+        let short = ["a": normalReadings(count: 5, seed: 5).enumerated().map { ThresholdCalibration.Reading(ts: Int64($0.offset) * 60_000, values: $0.element) }]
+        let error = #expect(throws: DetectionError.self) { try ThresholdCalibration(eventsPerDeviceHour: 1).calibrate(windowed, heldOut: short) }
+        #expect(error?.description.contains("warm-up") == true, "\(String(describing: error))")
     }
 }
