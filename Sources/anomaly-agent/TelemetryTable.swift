@@ -99,7 +99,7 @@ struct TelemetryTable {
     }
 
     /// Cells that mean "no value" rather than a bad one.
-    static let missingMarkers: Set<String> = ["", "nan", "na", "n/a", "null", "none"]
+    static let missingMarkers: Set<String> = ["", "nan", "na", "n/a", "null", "none", "-"]
 
     /// A label cell: 0 or 1 (as any number, so SKAB's 0.0 and 1.0 too), true or false; nil for anything else.
     static func label(_ cell: String) -> Bool? {
