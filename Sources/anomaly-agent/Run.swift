@@ -97,16 +97,25 @@ struct Run: AsyncParsableCommand {
         let signals = SignalHandlers.install(onStop: { service.shutdown() }, onReload: { service.requestReload() })
         defer { signals.cancel() }
         let serving = Task {
-            do {
-                try await dashboard?.run()
-            } catch is CancellationError {
-                // Stopped with the agent.
-            } catch {
-                // The alerts matter more than the dashboard: keep scoring, say loudly what is missing.
-                logger.error("dashboard not available", metadata: ["address": "\(configuration.http.address):\(configuration.http.port)", "error": "\(error)"])
+            // An accept that fails (out of file descriptors under a flood of connections) ends the server; it
+            // comes back once the flood is over instead of leaving the probes and /metrics dark until a restart.
+            while !Task.isCancelled {
+                do {
+                    try await dashboard?.run()
+                    return
+                } catch is CancellationError {
+                    return  // stopped with the agent
+                } catch {
+                    if Task.isCancelled { return }
+                    // The alerts matter more than the dashboard: keep scoring, say loudly what is missing.
+                    logger.error("dashboard not available; trying again in 5 s",
+                                 metadata: ["address": "\(configuration.http.address):\(configuration.http.port)", "error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(5))
+                }
             }
         }
         try await service.run()
+        serving.cancel()
         await dashboard?.stop()
         await serving.value
     }

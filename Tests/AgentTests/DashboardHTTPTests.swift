@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MQTT
 import MQTTTesting
 import Testing
@@ -118,5 +121,43 @@ struct DashboardHTTPTests {
         #expect(output.lowercased().contains("content-type: text/event-stream"))
         let line = try #require(output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("data: ") }, "no event in: \(output.prefix(500))")
         return try #require(json(String(line.dropFirst(6))) as? [String: Any])
+    }
+}
+
+@Suite("The dashboard outlives a connection flood")
+struct DashboardFloodTests {
+    @Test("Out of file descriptors, the HTTP server stops accepting; once the flood is over it serves again")
+    func comesBackAfterDescriptorsRunOut() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else { return }  // util-linux, on every Debian
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        let httpPort = try await MosquittoBroker.with { $0.port }  // free a moment ago; fixed, so a restart binds it again
+        try await MosquittoBroker.with { broker in
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--http-port", "\(httpPort)"],
+                                         directory: directory)
+            let base = "http://127.0.0.1:\(httpPort)"
+            try await eventually(20, "the agent is ready") { try await fetch(base + "/readyz").status == 200 }
+            let limit = Process()
+            limit.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            limit.arguments = ["--pid", "\(agent.process.processIdentifier)", "--nofile=128:128"]
+            try limit.run()
+            limit.waitUntilExit()
+            try #require(limit.terminationStatus == 0)
+            // More idle connections than descriptors: accept fails with EMFILE, which used to end the server for good.
+            var flood: [Int32] = []
+            for _ in 0..<200 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = UInt16(httpPort).bigEndian
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                flood.append(fd)
+            }
+            try await eventually(10, "the accept failure in the log") { agent.output.contains("Too many open files") }
+            for fd in flood { close(fd) }
+            try await eventually(20, "the dashboard serving again") { (try? await fetch(base + "/healthz").status) == 200 }
+        }
     }
 }
