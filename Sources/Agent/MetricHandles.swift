@@ -9,9 +9,13 @@ struct MetricHandles: Sendable {
     let received = Counter(label: "edge_anomaly_messages_received_total")
     let scored = Counter(label: "edge_anomaly_messages_scored_total")
     let warmingUp = Counter(label: "edge_anomaly_messages_warming_up_total")
-    let rejected: [RejectReason: Counter] = Dictionary(uniqueKeysWithValues: RejectReason.allCases.map {
+    /// Reasons a message is refused; `seq_gap` and `unknown_sensor` are findings on messages that were
+    /// scored, counted below, so they get no rejected series that would never move.
+    let rejected: [RejectReason: Counter] = Dictionary(uniqueKeysWithValues: RejectReason.allCases.filter { ![.seqGap, .unknownSensor].contains($0) }.map {
         ($0, Counter(label: "edge_anomaly_messages_rejected_total", dimensions: [("reason", $0.rawValue)]))
     })
+    let missingBySeq = Counter(label: "edge_anomaly_messages_missing_by_seq_total")
+    let withUnknownSensors = Counter(label: "edge_anomaly_messages_with_unknown_sensors_total")
     let events: [AnomalyEvent.State: Counter] = Dictionary(uniqueKeysWithValues: [AnomalyEvent.State.open, .update, .closed].map {
         ($0, Counter(label: "edge_anomaly_events_total", dimensions: [("state", $0.rawValue)]))
     })
@@ -36,6 +40,8 @@ struct MetricHandles: Sendable {
         case .warmingUp: warmingUp.increment()
         case .rejected(let rejection): rejected[rejection.reason]?.increment()
         }
+        if outcome.seqGap > 0 { missingBySeq.increment(by: outcome.seqGap) }
+        if !outcome.unknownSensors.isEmpty { withUnknownSensors.increment() }
         if let event = outcome.event { events[event.state]?.increment() }
     }
 

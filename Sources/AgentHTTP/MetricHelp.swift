@@ -5,6 +5,8 @@ enum MetricHelp {
         "edge_anomaly_messages_received_total": "Telemetry messages received.",
         "edge_anomaly_messages_scored_total": "Telemetry messages scored by the model.",
         "edge_anomaly_messages_warming_up_total": "Messages accepted while a device's feature window was still filling.",
+        "edge_anomaly_messages_missing_by_seq_total": "Messages missing by gaps in seq (the errors topic's seq_gap).",
+        "edge_anomaly_messages_with_unknown_sensors_total": "Scored messages that carried sensors the model does not know (unknown_sensor).",
         "edge_anomaly_messages_rejected_total": "Messages rejected, by reason (also reported on the errors topic).",
         "edge_anomaly_events_total": "Anomaly event messages published, by state (open, update, closed).",
         "edge_anomaly_events_open": "Devices with an open anomaly event.",

@@ -47,7 +47,18 @@ struct DashboardHTTPTests {
             #expect(metrics.body.contains("# HELP edge_anomaly_messages_received_total"))
             #expect(metrics.body.contains("edge_anomaly_model_info{model=\"sha256:"))
             #expect(metrics.body.contains("# TYPE edge_anomaly_broker_connects_total counter\nedge_anomaly_broker_connects_total 1\n"))
+            #expect(!metrics.body.contains("reason=\"seq_gap\""), "a finding on scored messages is no rejection")
             try checkWithPromtool(metrics.body, in: directory)
+
+            // Five messages lost by seq, and one with a sensor the model does not know: both counted.
+            var extra = telemetry(device: "pump-07", seq: 45, normalReading(45))
+            extra.removeLast(2)
+            extra += Array(#","humidity":40}}"#.utf8)
+            try await publisher.publish("sensors/pump-07/telemetry", payload: extra, qos: .atLeastOnce)
+            try await eventually(10, "the findings counted") {
+                let body = try await fetch(base + "/metrics").body
+                return body.contains("edge_anomaly_messages_missing_by_seq_total 5") && body.contains("edge_anomaly_messages_with_unknown_sensors_total 1")
+            }
 
             // No emulator configured: the control endpoint says so instead of publishing.
             #expect(try await fetch(base + "/api/emulator", method: "POST", body: #"{"command":"pause"}"#).status == 409)
@@ -57,7 +68,7 @@ struct DashboardHTTPTests {
                                     headers: ["Origin: https://evil.example"]).status == 403)
             let stream = try await firstServerSentEvent(base + "/api/stream?device=pump-07")
             #expect(stream["device"] as? String == "pump-07")
-            #expect(((stream["series"] as? [String: Any])?["ts"] as? [Any])?.count == 40)
+            #expect(((stream["series"] as? [String: Any])?["ts"] as? [Any])?.count == 41, "the 40 messages and the one with an unknown sensor")
 
             agent.signal(SIGTERM)
             #expect(agent.wait() == 0)
