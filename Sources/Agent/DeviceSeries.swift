@@ -31,7 +31,13 @@ struct DeviceSeries: Sendable {
     }
 
     var lastTimestamp: Int64? { total > 0 ? ts[(total - 1) % capacity] : nil }
-    var lastScore: Double? { total > 0 ? Double(score[(total - 1) % capacity]) : nil }
+    /// nil until a point has a score (warming up, or after a model with other features): NaN would reach
+    /// `/api/devices` as the string "NaN".
+    var lastScore: Double? {
+        guard total > 0 else { return nil }
+        let last = Double(score[(total - 1) % capacity])
+        return last.isNaN ? nil : last
+    }
 
     /// The points after point number `since` (all kept points when nil or too old), oldest first.
     func points(after since: Int?, sensors: [String], device: String, threshold: Double) -> LiveSeries {

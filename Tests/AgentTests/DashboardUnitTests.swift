@@ -252,3 +252,18 @@ struct OutageGapTests {
         #expect(findings == ["missing_data@71"])
     }
 }
+
+@Suite("The live device list")
+struct LiveDeviceListTests {
+    @Test("A device without a score yet has last_score null, not the string NaN")
+    func unscoredIsNull() throws {
+        var live = LiveView(seriesPoints: 10, recentEvents: 10)
+        live.record(device: "pump-01", ts: 1_000, score: .nan, anomalous: false, values: [1, 2, 3, 4], sensors: sensors, threshold: 0.6)
+        let device = try #require(live.unsortedDevices.first)
+        #expect(device.lastScore == nil)
+        let text = String(decoding: try JSONEncoder().encode(device), as: UTF8.self)
+        #expect(!text.contains("NaN"), "\(text)")
+        live.record(device: "pump-01", ts: 2_000, score: 0.42, anomalous: false, values: [1, 2, 3, 4], sensors: sensors, threshold: 0.6)
+        #expect(abs((live.unsortedDevices.first?.lastScore ?? 0) - 0.42) < 1e-6)
+    }
+}
