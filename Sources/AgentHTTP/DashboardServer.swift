@@ -60,6 +60,15 @@ struct Root: HTTPHandler {
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard access.allows(request) else { return AccessControl.challenge }
         guard !access.refusesCrossSite(request) else { return AccessControl.crossSite }
+        // HEAD is GET without the body (RFC 9110), so HEAD-based health checks see /healthz as it is.
+        if request.method == .HEAD {
+            var get = request
+            get.method = .GET
+            let response = try await routes.handleRequest(get)
+            var headers = response.headers
+            headers[.contentLength] = nil
+            return HTTPResponse(version: response.version, statusCode: response.statusCode, headers: headers, body: Data())
+        }
         return try await routes.handleRequest(request)
     }
 }

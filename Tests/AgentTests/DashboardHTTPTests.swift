@@ -30,6 +30,8 @@ struct DashboardHTTPTests {
                 return (series?["next"] as? Int) == 40 && health.status == 200
             }
             #expect(try await fetch(base + "/healthz").status == 200)
+            let head = try await fetch(base + "/readyz", method: "HEAD")
+            #expect(head.status == 200 && head.body.isEmpty, "HEAD-based probes see what GET does")
             let devices = try #require(json(try await fetch(base + "/api/devices").body) as? [[String: Any]])
             #expect(devices.map { $0["device"] as? String } == ["pump-07"])
             let series = try #require(json(try await fetch(base + "/api/devices/pump-07/series?since=29").body) as? [String: Any])
