@@ -8,17 +8,23 @@ import Testing
 
 @Suite("Agent lifecycle in one process")
 struct AgentLifecycleTests {
+    /// An agent on `port` with `model`, its journal in `directory`, no dashboard.
+    static func configuration(port: Int, model: URL, directory: URL) -> AgentConfiguration {
+        var configuration = AgentConfiguration()
+        configuration.broker.port = port
+        configuration.model.path = model.path
+        configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
+        configuration.http.enabled = false
+        return configuration
+    }
+
     @Test("An agent that ran and stopped lets go of everything, its journal lock included, so the next one can start at once")
     func releasedAfterRun() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = try writeModel(in: directory)
         try await MosquittoBroker.with { broker in
-            var configuration = AgentConfiguration()
-            configuration.broker.port = broker.port
-            configuration.model.path = model.path
-            configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
-            configuration.http.enabled = false
+            let configuration = Self.configuration(port: broker.port, model: model, directory: directory)
             var logger = Logger(label: "lifecycle")
             logger.logLevel = .error
             weak var released: EventJournal?
@@ -46,13 +52,9 @@ struct AgentLifecycleTests {
         let broker = try await MosquittoBroker.start()
         defer { broker.stop() }
         broker.stop()
-        var configuration = AgentConfiguration()
-        configuration.broker.port = broker.port
+        var configuration = Self.configuration(port: broker.port, model: model, directory: directory)
         configuration.broker.reconnectMinSeconds = 1
         configuration.broker.reconnectMaxSeconds = 2
-        configuration.model.path = model.path
-        configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
-        configuration.http.enabled = false
         var logger = Logger(label: "waits")
         logger.logLevel = .critical
         let agent = try AgentService(configuration: configuration, logger: logger)
@@ -91,11 +93,7 @@ struct AgentLifecycleTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = try writeModel(in: directory)
         try await MosquittoBroker.with { broker in
-            var configuration = AgentConfiguration()
-            configuration.broker.port = broker.port
-            configuration.model.path = model.path
-            configuration.store.path = directory.appendingPathComponent("journal.jsonl").path
-            configuration.http.enabled = false
+            var configuration = Self.configuration(port: broker.port, model: model, directory: directory)
             configuration.health.intervalSeconds = 1
             let lines = LogLines()
             let agent = try AgentService(configuration: configuration, logger: Logger(label: "mismatch") { _ in lines })
