@@ -11,9 +11,13 @@ extension AgentService {
     /// Connects (retrying until the broker answers or `shutdown()`), subscribes, publishes `online`,
     /// then reports health, watches the model file and finishes learn mode until `shutdown()`.
     public func run() async throws {
-        let events = Task { await self.followConnection() }
+        try await withTaskExecutorPreference(executor) { try await runLoop() }
+    }
+
+    private func runLoop() async throws {
+        let events = Task(executorPreference: executor) { await self.followConnection() }
         defer { events.cancel() }
-        let forwarding = Task { await self.forward() }
+        let forwarding = Task(executorPreference: executor) { await self.forward() }
         defer { forwarding.cancel() }
         if outbox.journal.counts.pending > 0 {
             logger.info("journal holds entries from an earlier run; they go out after the connect",
@@ -32,7 +36,7 @@ extension AgentService {
         let interval = configuration.health.intervalSeconds
         var lastReport = ContinuousClock.now
         var lastModelCheck = ContinuousClock.now
-        let ticks = Task { [signalContinuation] in
+        let ticks = Task(executorPreference: executor) { [signalContinuation] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
                 signalContinuation.yield(.tick)

@@ -26,6 +26,8 @@ public final class AgentService: Sendable {
     /// Set by `shutdown()` as well, for waits before `run()` reads `signals`: a task that iterated the
     /// stream and was cancelled would finish the stream for good.
     let stopRequested = Atomic<Bool>(false)
+    /// Where `run()` and its tasks execute, away from the cooperative pool the HTTP server shares.
+    public let executor: any TaskExecutor = DedicatedExecutor(name: "edge-anomaly")
     /// Whether the log has said that no telemetry matches the model's sensors (said once per spell).
     let sensorMismatchLogged = Atomic<Bool>(false)
     let modelFileStamp = Mutex<Date?>(nil)

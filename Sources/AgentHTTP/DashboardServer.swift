@@ -81,8 +81,9 @@ struct QuietLogging: FlyingSocks.Logging {
     func logWarning(_ warning: @autoclosure () -> String) { logger.warning("\(warning())") }
     func logError(_ error: @autoclosure () -> String) { logger.error("\(error())") }
     func logCritical(_ critical: @autoclosure () -> String) {
-        // FlyingFox reports its own orderly stop as a "server error" carrying a CancellationError.
+        // FlyingFox reports its own orderly stop as a "server error": a CancellationError, or its listening
+        // socket "Disconnected" once closed.
         let text = critical()
-        if text.contains("CancellationError") { logger.debug("\(text)") } else { logger.critical("\(text)") }
+        if text.contains("CancellationError") || text.hasSuffix("SocketError. Disconnected") { logger.debug("\(text)") } else { logger.critical("\(text)") }
     }
 }

@@ -29,11 +29,11 @@ extension MosquittoCore {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     withState { $0.connectWaiter = continuation }
                     // DNS, TCP and the TLS handshake block: keep them off the cooperative pool.
-                    Self.blockingQueue.async { self.startNetworkThread(attempt: attempt) }
+                    BlockingThread.run { self.startNetworkThread(attempt: attempt) }
                     let timeout = configuration.connectTimeout
                     // Weak: a client that connected and shut down must not live on until this timer fires
                     // (its handler and whatever that holds, such as an agent's journal lock, with it).
-                    Self.blockingQueue.asyncAfter(deadline: .now() + timeout) { [weak self] in
+                    Self.timerQueue.asyncAfter(deadline: .now() + timeout) { [weak self] in
                         guard let self else { return }
                         self.abandonConnect(attempt: attempt, MQTTError(code: .timeout, operation: "connect",
                                                       message: "no CONNACK from \(self.configuration.host):\(self.configuration.port) within \(timeout) s"))
@@ -84,7 +84,7 @@ extension MosquittoCore {
     /// `mosquitto_loop_stop(…, false)` waits forever.
     func stopNetworkThread() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Self.blockingQueue.async {
+            BlockingThread.run {
                 mosquitto_disconnect(self.handle)
                 mosquitto_loop_stop(self.handle, false)
                 continuation.resume()
@@ -105,7 +105,7 @@ extension MosquittoCore {
         let onLoopThread = counters.loopThread.load(ordering: .relaxed) == UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
         if onLoopThread {
             // The last reference went away inside a callback: the loop thread cannot join itself.
-            Self.blockingQueue.async {
+            BlockingThread.run {
                 mosquitto_disconnect(self.handle)
                 mosquitto_loop_stop(self.handle, false)
                 self.finishShutdown(stranded)

@@ -44,9 +44,9 @@ final class MosquittoCore: @unchecked Sendable {
     private var stateStorage = State()
     let counters = Counters()
 
-    /// Blocking libmosquitto calls (DNS in connect, the thread join in loop_stop) run here, never on
-    /// the cooperative pool, which has only two threads on a two-core gateway.
-    static let blockingQueue = DispatchQueue(label: "edge-anomaly.mqtt.blocking", attributes: .concurrent)
+    /// Connect timeouts fire here: a serial queue, which Dispatch serves from its overcommit threads, so
+    /// a busy cooperative pool cannot hold a timeout back. Blocking calls go to `BlockingThread`.
+    static let timerQueue = DispatchQueue(label: "edge-anomaly.mqtt.timers")
 
     init(configuration: MQTTConfiguration, logger: Logger,
          messageContinuation: AsyncStream<MQTTMessage>.Continuation,

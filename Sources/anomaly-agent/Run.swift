@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import Synchronization
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -114,10 +115,20 @@ struct Run: AsyncParsableCommand {
                 }
             }
         }
-        try await service.run()
-        serving.cancel()
-        await dashboard?.stop()
-        await serving.value
+        // The agent's own thread, not the cooperative pool, carries the shutdown: a request that keeps the
+        // pool busy must not hold up the exit (systemd would SIGKILL after 90 s, losing the journal's tidy close).
+        try await withTaskExecutorPreference(service.executor) {
+            try await service.run()
+            serving.cancel()
+            // The dashboard closes its connections, for at most 2 s.
+            let stopped = Atomic<Bool>(false)
+            Task {
+                await dashboard?.stop()
+                stopped.store(true, ordering: .releasing)
+            }
+            let deadline = ContinuousClock.now + .seconds(2)
+            while ContinuousClock.now < deadline, !stopped.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(50)) }
+        }
     }
 
     func applyFlags(to configuration: inout AgentConfiguration) throws(ConfigurationError) {

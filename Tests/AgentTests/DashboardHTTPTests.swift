@@ -173,4 +173,50 @@ struct DashboardFloodTests {
             try await eventually(20, "the dashboard serving again") { (try? await fetch(base + "/healthz").status) == 200 }
         }
     }
+
+    @Test("Requests that keep the HTTP server's threads busy hold back neither the alerts nor the exit")
+    func alertsOutliveABusyDashboard() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try writeModel(in: directory)
+        try await MosquittoBroker.with { broker in
+            let agent = try AgentProcess(arguments: ["--broker-port", "\(broker.port)", "--model", model.path, "--http-port", "0"], directory: directory)
+            let base = "http://127.0.0.1:\(try await dashboardPort(of: agent))"
+            try await eventually(20, "the agent is ready") { try await fetch(base + "/readyz").status == 200 }
+            let alerts = try await Collector(broker, filter: "alerts/+/anomaly")
+            let publisher = try MQTTClient(configuration: MQTTConfiguration(port: broker.port, clientID: "busy-dashboard-publisher"))
+            try await publisher.connect()
+            // Two oversized request heads: FlyingFox parses them in time quadratic in their size, on both
+            // threads of the cooperative pool of a two-core machine, for several seconds.
+            let port = UInt16(try #require(Int(base.split(separator: ":").last!)))
+            var busy: [Int32] = []
+            for _ in 0..<2 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = port.bigEndian
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                let request = Array("GET /healthz?\(String(repeating: "a", count: 150_000)) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+                _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                busy.append(fd)
+            }
+            defer { for fd in busy { close(fd) } }
+            try await Task.sleep(for: .milliseconds(500))
+            for seq in 0..<12 {
+                var reading = normalReading(seq)
+                if seq == 11 { reading[1] = 5 }  // vibration far beyond training
+                try await publisher.publish("sensors/pump-03/telemetry", payload: telemetry(device: "pump-03", seq: seq, reading), qos: .atLeastOnce)
+            }
+            let sent = ContinuousClock.now
+            try await eventually(5, "the anomaly event while the dashboard is busy") { !alerts.messages.isEmpty }
+            #expect(ContinuousClock.now - sent < .seconds(5))
+            let stopping = ContinuousClock.now
+            agent.signal(SIGTERM)
+            #expect(agent.wait(seconds: 10) == 0)
+            #expect(ContinuousClock.now - stopping < .seconds(5), "the exit waited for the busy HTTP threads")
+            await publisher.shutdown()
+            await alerts.client.shutdown()
+        }
+    }
 }
