@@ -163,7 +163,9 @@ extension AgentService {
         let received = report.messages.received - previous.messages.received
         let unmatched = (report.messages.rejectedByReason[RejectReason.noKnownValues.rawValue] ?? 0)
             - (previous.messages.rejectedByReason[RejectReason.noKnownValues.rawValue] ?? 0)
-        let mismatch = received > 0 && unmatched == received
+        // An interval without telemetry says nothing either way.
+        guard received > 0 else { return }
+        let mismatch = unmatched == received
         guard mismatch != sensorMismatchLogged.load(ordering: .relaxed) else { return }
         sensorMismatchLogged.store(mismatch, ordering: .relaxed)
         if mismatch {
