@@ -69,7 +69,7 @@ struct TelemetryTable {
             let values = zip(sensorNames, sensorColumns).map { name, column in
                 let cell = record[column]
                 if let value = Double(cell), value.isFinite { return value }
-                if !Self.missingMarkers.contains(cell.lowercased()) {
+                if !cell.isEmpty, !ReplayOptions.missingValueMarkers.contains(cell.lowercased()) {
                     unreadableCells += 1
                     if firstUnreadableCell == nil { firstUnreadableCell = "line \(reader.line), column \(name): \(cell.debugDescription)" }
                 }
@@ -97,9 +97,6 @@ struct TelemetryTable {
             rows = rows.enumerated().sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }.map(\.element)
         }
     }
-
-    /// Cells that mean "no value" rather than a bad one.
-    static let missingMarkers: Set<String> = ["", "nan", "na", "n/a", "null", "none", "-"]
 
     /// A label cell: 0 or 1 (as any number, so SKAB's 0.0 and 1.0 too), true or false; nil for anything else.
     static func label(_ cell: String) -> Bool? {

@@ -160,13 +160,7 @@ struct DashboardFloodTests {
             // More idle connections than descriptors: accept fails with EMFILE, which used to end the server for good.
             var flood: [Int32] = []
             for _ in 0..<200 {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = UInt16(httpPort).bigEndian
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                flood.append(fd)
+                flood.append(loopbackConnection(port: httpPort))
             }
             try await eventually(10, "the accept failure in the log") { agent.output.contains("Too many open files") }
             for fd in flood { close(fd) }
@@ -188,15 +182,10 @@ struct DashboardFloodTests {
             try await publisher.connect()
             // Two oversized request heads: FlyingFox parses them in time quadratic in their size, on both
             // threads of the cooperative pool of a two-core machine, for several seconds.
-            let port = UInt16(try #require(Int(base.split(separator: ":").last!)))
+            let port = try #require(Int(base.split(separator: ":").last!))
             var busy: [Int32] = []
             for _ in 0..<2 {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = port.bigEndian
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                let fd = loopbackConnection(port: port)
                 let request = Array("GET /healthz?\(String(repeating: "a", count: 150_000)) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
                 _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 busy.append(fd)
@@ -219,4 +208,16 @@ struct DashboardFloodTests {
             await alerts.client.shutdown()
         }
     }
+}
+
+/// A plain TCP connection to 127.0.0.1:`port`, as a descriptor, for tests that hold connections open or
+/// send raw bytes no HTTP client would.
+func loopbackConnection(port: Int) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    return fd
 }

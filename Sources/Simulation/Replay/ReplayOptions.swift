@@ -25,6 +25,9 @@ public struct ReplayOptions: Sendable {
 
     /// Column names taken as the timestamp when none is given, in this order of preference.
     public static let knownTimestampColumns = ["timestamp", "ts", "time", "datetime", "date", "time_stamp"]
+    /// Cells (lowercased) that mean "no value" rather than text or a bad number; an empty cell does too.
+    /// Shared with the agent's offline commands, so a CSV reads the same way for replay and for training.
+    public static let missingValueMarkers: Set<String> = ["nan", "na", "n/a", "null", "none", "-"]
     /// Column names taken as labels when none are given.
     public static let knownLabelColumns = ["anomaly", "changepoint", "label", "labels", "is_anomaly", "attack"]
 

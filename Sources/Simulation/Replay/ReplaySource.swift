@@ -124,7 +124,7 @@ public final class ReplaySource {
             valueIndices = header.indices.filter { index in
                 guard !excluded.contains(index) else { return false }
                 let cells = sample.compactMap { $0.fields.count > index ? $0.fields[index].trimmingCharacters(in: .whitespaces) : nil }
-                    .filter { !$0.isEmpty && !Self.missingMarkers.contains($0.lowercased()) }
+                    .filter { !$0.isEmpty && !ReplayOptions.missingValueMarkers.contains($0.lowercased()) }
                 // Numeric when most cells are numbers: one bad cell must not drop a sensor from the whole replay
                 // (it is published as null and counted, like a bad cell further down).
                 let numbers = cells.count { Double($0) != nil }
@@ -136,9 +136,6 @@ public final class ReplaySource {
         }
         valueColumns = valueIndices.map { header[$0] }
     }
-
-    /// Cells that mean "no value" rather than text.
-    static let missingMarkers: Set<String> = ["nan", "na", "n/a", "null", "none", "-"]
 
     /// The next row, or nil at the end of the file.
     /// - Throws: `ConfigurationError` with the line number when a timestamp or device id is unusable.
