@@ -29,8 +29,8 @@ test: test-deps ## install what is missing, run every test, then the MQTT tests 
 test-unit: test-deps ## every test, without the ThreadSanitizer pass
 	$(SWIFT) test
 
-test-tsan: deps ## the MQTT tests under ThreadSanitizer (own build folder, so the normal build stays warm)
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter MQTTTests
+test-tsan: deps ## the MQTT and HTTP server tests under ThreadSanitizer (own build folder, so the normal build stays warm)
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter "MQTTTests|HTTP1ServerTests"
 
 bench: bench-mqtt bench-forest bench-emulator bench-agent ## every benchmark (release builds)
 

@@ -23,8 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        // A small HTTP/1.1 server on plain sockets (no SwiftNIO): the dashboard builds in seconds, not minutes.
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // libmosquitto from the system (Debian: libmosquitto-dev). The module map links it
@@ -52,10 +50,13 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
+        // A small HTTP/1.1 server on plain sockets, every request bounded in size and time (no SwiftNIO: the
+        // dashboard builds in seconds, not minutes).
+        .target(name: "HTTP1Server", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The dashboard, the JSON API, /metrics and the probes, over the agent's read-only views.
         .target(
             name: "AgentHTTP",
-            dependencies: ["Agent", "Evaluation", "Telemetry", .product(name: "FlyingFox", package: "FlyingFox"),
+            dependencies: ["Agent", "Evaluation", "HTTP1Server", "Telemetry",
                            .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
@@ -123,12 +124,13 @@ let package = Package(
         .executableTarget(name: "fuzz-model-file", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz-model-file", swiftSettings: swiftSettings),
 
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "MQTTTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1ServerTests", dependencies: ["HTTP1Server", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AgentTests",
             // The executables are listed so that they are built before the tests that run them.
             dependencies: ["Agent", "AgentHTTP", "Detection", "Evaluation", "FuzzTargets", "IsolationForest", "MQTT", "MQTTTesting", "Telemetry",
-                           .product(name: "FlyingFox", package: "FlyingFox"), "anomaly-agent", "sensor-emulator"],
+                           "HTTP1Server", "anomaly-agent", "sensor-emulator"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Telemetry"], swiftSettings: swiftSettings),

@@ -1,5 +1,5 @@
 import Foundation
-import FlyingFox
+import HTTP1Server
 
 /// Who may read the dashboard and the API: everyone on loopback without a token; with a token, only
 /// requests that carry it, as `Authorization: Bearer <token>` (Prometheus, scripts) or basic auth with
@@ -12,7 +12,7 @@ struct AccessControl: Sendable {
 
     func allows(_ request: HTTPRequest) -> Bool {
         guard let token, !Self.openPaths.contains(request.path) else { return true }
-        guard let header = request.headers[.authorization] else { return false }
+        guard let header = request.headers["Authorization"] else { return false }
         if header.hasPrefix("Bearer ") {
             return Self.constantTimeEqual(String(header.dropFirst(7)), token)
         }
@@ -29,19 +29,18 @@ struct AccessControl: Sendable {
     /// carry a JSON content type (a cross-site form or `text/plain` post cannot, without the preflight this
     /// server never grants) and, when the browser sends an `Origin`, come from this very host.
     func refusesCrossSite(_ request: HTTPRequest) -> Bool {
-        let host = request.headers[.host].map(Self.hostName(fromHostHeader:))
+        let host = request.headers["Host"].map(Self.hostName(fromHostHeader:))
         if token == nil, let host, !Self.isLoopbackName(host) { return true }
-        guard request.method != .GET, request.method != .HEAD else { return false }
-        if let origin = request.headers[HTTPHeader("Origin")] {
+        guard request.method != "GET", request.method != "HEAD" else { return false }
+        if let origin = request.headers["Origin"] {
             guard let originHost = URL(string: origin)?.host else { return true }
             let sameHost = host.map { originHost.lowercased() == $0.lowercased() } ?? false
             guard sameHost || (token == nil && Self.isLoopbackName(originHost)) else { return true }
         }
-        return !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
+        return !(request.headers["Content-Type"]?.lowercased().hasPrefix("application/json") ?? false)
     }
 
-    static let crossSite = HTTPResponse(statusCode: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
-                                        body: Data("refused: changes need a JSON post from this host, and without a token only loopback names are answered\n".utf8))
+    static let crossSite = HTTPResponse.text(403, "refused: changes need a JSON post from this host, and without a token only loopback names are answered\n")
 
     /// `example.org:8080` → `example.org`; `[::1]:8080` → `::1`.
     static func hostName(fromHostHeader header: String) -> String {
@@ -56,10 +55,8 @@ struct AccessControl: Sendable {
         return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
-    static let challenge = HTTPResponse(statusCode: .unauthorized,
-                                        headers: [.wwwAuthenticate: "Basic realm=\"edge-anomaly\", charset=\"UTF-8\"",
-                                                  .contentType: "text/plain; charset=utf-8"],
-                                        body: Data("a token is required: Authorization: Bearer <token>, or basic auth with the token as password\n".utf8))
+    static let challenge = HTTPResponse.text(401, "a token is required: Authorization: Bearer <token>, or basic auth with the token as password\n",
+                                             headers: ["WWW-Authenticate": "Basic realm=\"edge-anomaly\", charset=\"UTF-8\""])
 
     /// Compares without stopping at the first difference, so timing does not reveal how much matched.
     static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
@@ -72,6 +69,3 @@ struct AccessControl: Sendable {
     }
 }
 
-extension HTTPHeader {
-    static let wwwAuthenticate = HTTPHeader("WWW-Authenticate")
-}

@@ -1,49 +1,48 @@
 import Agent
-import FlyingFox
+import HTTP1Server
 import Foundation
 import Prometheus
 import Telemetry
 
 extension DashboardServer {
-    func addRoutes(to routes: inout RoutedHTTPHandler) {
-        let service = self.service, registry = self.registry, chartJS = self.chartJS
-        routes.appendRoute("GET /") { _ in
-            HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-                         body: Data(DashboardPage.html.utf8))
+    static func addRoutes(to routes: inout HTTPRouter, service: AgentService, registry: PrometheusCollectorRegistry, chartJS: String) {
+        routes.add("GET", "/") { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"], bytes: DashboardPage.html.utf8)
         }
-        routes.appendRoute("GET /static/chart.min.js") { _ in
+        routes.add("GET", "/static/chart.min.js") { _ in
             guard let script = FileManager.default.contents(atPath: chartJS) else {
-                return .text(.notFound, "Chart.js is not at \(chartJS): apt-get install libjs-chart.js, or set http.chartJS\n")
+                return .text(404, "Chart.js is not at \(chartJS): apt-get install libjs-chart.js, or set http.chartJS\n")
             }
-            return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/javascript", .cacheControl: "max-age=3600"], body: script)
+            return HTTPResponse(status: 200, headers: ["Content-Type": "text/javascript", "Cache-Control": "max-age=3600"], bytes: script)
         }
-        routes.appendRoute("GET /metrics") { _ in
-            HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(MetricHelp.annotate(registry.emitToBuffer()).utf8))
+        routes.add("GET", "/metrics") { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                         bytes: MetricHelp.annotate(registry.emitToBuffer()).utf8)
         }
-        routes.appendRoute("GET /healthz") { _ in .text(.ok, "ok\n") }
-        routes.appendRoute("GET /readyz") { _ in
+        routes.add("GET", "/healthz") { _ in .text(200, "ok\n") }
+        routes.add("GET", "/readyz") { _ in
             let readiness = service.readiness
-            return .text(readiness.ready ? .ok : .serviceUnavailable, readiness.reason + "\n")
+            return .text(readiness.ready ? 200 : 503, readiness.reason + "\n")
         }
-        routes.appendRoute("GET /api/info") { _ in .json(AgentInfo(service: service)) }
-        routes.appendRoute("GET /api/health") { _ in
-            guard let health = service.latestHealth else { return .text(.serviceUnavailable, "no health report yet\n") }
+        routes.add("GET", "/api/info") { _ in .json(AgentInfo(service: service)) }
+        routes.add("GET", "/api/health") { _ in
+            guard let health = service.latestHealth else { return .text(503, "no health report yet\n") }
             return .json(health)
         }
-        routes.appendRoute("GET /api/devices") { _ in .json(service.liveDevices) }
-        routes.appendRoute("GET /api/devices/:device/series") { request in
+        routes.add("GET", "/api/devices") { _ in .json(service.liveDevices) }
+        routes.add("GET", "/api/devices/:device/series") { request in
             guard let device = request.routeParameters["device"], TopicLevel.problem(with: device) == nil else {
-                return .text(.badRequest, "not a device id\n")
+                return .text(400, "not a device id\n")
             }
             guard let series = service.liveSeries(device: device, after: request.query["since"].flatMap { Int($0) }) else {
-                return .text(.notFound, "no telemetry from \(device) yet\n")
+                return .text(404, "no telemetry from \(device) yet\n")
             }
             return .json(series)
         }
-        routes.appendRoute("GET /api/events") { _ in .json(service.liveEvents) }
-        routes.appendRoute("GET /api/accuracy") { _ in .json(service.liveAccuracy()) }
-        routes.appendRoute("GET /api/stream") { request in Self.stream(service: service, request: request) }
-        routes.appendRoute("POST /api/emulator") { request in await Self.control(service: service, request: request) }
+        routes.add("GET", "/api/events") { _ in .json(service.liveEvents) }
+        routes.add("GET", "/api/accuracy") { _ in .json(service.liveAccuracy()) }
+        routes.add("GET", "/api/stream") { request in Self.stream(service: service, request: request) }
+        routes.add("POST", "/api/emulator") { request in await Self.control(service: service, request: request) }
     }
 
     /// Server-Sent Events: a frame at once, then one every `interval` seconds (default 1) with the new points.
@@ -60,51 +59,39 @@ extension DashboardServer {
             if let next = frame.series?.next { cursor.since = next - 1 }
             return String(decoding: JSONResponse.encode(frame), as: UTF8.self)
         }
-        return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                            body: HTTPBodySequence(from: events))
+        return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"], body: events.body)
     }
+
+    /// The longest control command read; the server has already refused bodies over its own, larger limit.
+    static let maximumCommandBytes = 4096
 
     /// `POST /api/emulator` with a control command (`{"command":"inject","device":…}`), published on the
     /// configured emulator's control topic.
     static func control(service: AgentService, request: HTTPRequest) async -> HTTPResponse {
         guard service.configuration.http.emulator != nil else {
-            return .text(.conflict, "no emulator is configured (http.emulator / --emulator): controls are off\n")
+            return .text(409, "no emulator is configured (http.emulator / --emulator): controls are off\n")
+        }
+        guard request.body.count <= maximumCommandBytes else {
+            return .text(413, "a command is at most \(maximumCommandBytes) bytes\n")
         }
         let command: ControlCommand
         do {
-            guard let body = try await Self.body(of: request, atMost: 4096) else {
-                return .text(.payloadTooLarge, "a command is at most 4096 bytes\n")
-            }
-            command = try JSONDecoder().decode(ControlCommand.self, from: body)
+            command = try JSONDecoder().decode(ControlCommand.self, from: Data(request.body))
         } catch {
-            return .text(.badRequest, "not a control command: expected {\"command\":\"pause\"|\"resume\"|\"reset\"|\"inject\", …}\n")
+            return .text(400, "not a control command: expected {\"command\":\"pause\"|\"resume\"|\"reset\"|\"inject\", …}\n")
         }
         if let device = command.device, let problem = TopicLevel.problem(with: device) {
-            return .text(.badRequest, "device \(device.prefix(64).debugDescription) \(problem)\n")
+            return .text(400, "device \(device.prefix(64).debugDescription) \(problem)\n")
         }
         if command.command == .inject, command.device == nil || command.kind == nil {
-            return .text(.badRequest, "inject needs a device and a kind\n")
+            return .text(400, "inject needs a device and a kind\n")
         }
         do {
             try await service.sendEmulatorCommand(command)
-            return .text(.accepted, "sent \(command.command.rawValue)\n")
+            return .text(202, "sent \(command.command.rawValue)\n")
         } catch {
-            return .text(.serviceUnavailable, "could not publish the command: \(error)\n")
+            return .text(503, "could not publish the command: \(error)\n")
         }
-    }
-}
-
-extension DashboardServer {
-    /// The request body, or nil when it is longer than `limit`: refused by its declared length before
-    /// reading, and a chunked one (no length) is read only until it passes the limit.
-    static func body(of request: HTTPRequest, atMost limit: Int) async throws -> Data? {
-        if let length = request.bodySequence.count, length > limit { return nil }
-        var body = Data()
-        for try await chunk in request.bodySequence {
-            body.append(chunk)
-            if body.count > limit { return nil }
-        }
-        return body
     }
 }
 
@@ -144,10 +131,6 @@ enum JSONResponse {
 
 extension HTTPResponse {
     static func json(_ value: some Encodable) -> HTTPResponse {
-        HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"], body: JSONResponse.encode(value))
-    }
-
-    static func text(_ status: HTTPStatusCode, _ text: String) -> HTTPResponse {
-        HTTPResponse(statusCode: status, headers: [.contentType: "text/plain; charset=utf-8"], body: Data(text.utf8))
+        HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-cache"], bytes: JSONResponse.encode(value))
     }
 }

@@ -98,14 +98,12 @@ struct Run: AsyncParsableCommand {
         let signals = SignalHandlers.install(onStop: { service.shutdown() }, onReload: { service.requestReload() })
         defer { signals.cancel() }
         let serving = Task {
-            // An accept that fails (out of file descriptors under a flood of connections) ends the server; it
-            // comes back once the flood is over instead of leaving the probes and /metrics dark until a restart.
+            // A port still held (by the agent this one replaces, say) must not cost the dashboard for good: it
+            // tries again until it can listen.
             while !Task.isCancelled {
                 do {
                     try await dashboard?.run()
                     return
-                } catch is CancellationError {
-                    return  // stopped with the agent
                 } catch {
                     if Task.isCancelled { return }
                     // The alerts matter more than the dashboard: keep scoring, say loudly what is missing.
@@ -115,19 +113,12 @@ struct Run: AsyncParsableCommand {
                 }
             }
         }
-        // The agent's own thread, not the cooperative pool, carries the shutdown: a request that keeps the
-        // pool busy must not hold up the exit (systemd would SIGKILL after 90 s, losing the journal's tidy close).
+        // The agent's own thread, not the cooperative pool, carries the shutdown: busy HTTP handlers must not
+        // hold up the exit (systemd would SIGKILL after 90 s, losing the journal's tidy close).
         try await withTaskExecutorPreference(service.executor) {
             try await service.run()
             serving.cancel()
-            // The dashboard closes its connections, for at most 2 s.
-            let stopped = Atomic<Bool>(false)
-            Task {
-                await dashboard?.stop()
-                stopped.store(true, ordering: .releasing)
-            }
-            let deadline = ContinuousClock.now + .seconds(2)
-            while ContinuousClock.now < deadline, !stopped.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(50)) }
+            dashboard?.stop()
         }
     }
 

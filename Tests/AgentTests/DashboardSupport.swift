@@ -22,7 +22,8 @@ func fetch(_ url: String, method: String = "GET", body: String? = nil, authoriza
            headers extra: [String] = []) async throws -> (status: Int, body: String, headers: [String: String]) {
     let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("headers-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: headerFile) }
-    var arguments = ["-s", "--max-time", "10", "-X", method, "-D", headerFile.path, "-w", "\n%{http_code}"]
+    // HEAD through -I: with `-X HEAD` curl would wait for the body the length announces.
+    var arguments = ["-s", "--max-time", "10"] + (method == "HEAD" ? ["-I"] : ["-X", method]) + ["-D", headerFile.path, "-w", "\n%{http_code}"]
     if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
     if let authorization { arguments += ["-H", "Authorization: \(authorization)"] }
     for header in extra { arguments += ["-H", header] }

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection, on its own thread: reads requests under the server's limits, hands each to the
+/// handler, writes the answers, until the client closes, a limit is hit or the server stops.
+struct Connection {
+    let fd: Int32
+    let server: HTTPServer
+    var limits: HTTPServer.Limits { server.limits }
+
+    func serve() {
+        var timeout = timeval(tv_sec: Int(server.limits.writeSeconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer: [UInt8] = []
+        while !server.isStopped {
+            let deadline = ContinuousClock.now + .seconds(limits.requestSeconds)
+            // The head: scanned once as it arrives, and never held beyond the limit.
+            var scanned = 0
+            var headEnd: Int?
+            while headEnd == nil {
+                headEnd = RequestHead.end(in: buffer, from: scanned)
+                guard headEnd == nil else { break }
+                guard buffer.count <= limits.maximumHeadBytes else { return answer(problem: .tooLarge) }
+                scanned = buffer.count
+                switch read(into: &buffer, before: deadline) {
+                case .data: continue
+                case .closed: return
+                case .timedOut: return buffer.isEmpty ? () : answer(status: 408, "the request did not arrive in time\n")
+                }
+            }
+            guard let headEnd, headEnd <= limits.maximumHeadBytes else { return answer(problem: .tooLarge) }
+            let head: RequestHead
+            do {
+                head = try RequestHead.parse(buffer[..<headEnd], maximumFields: limits.maximumHeaderFields, maximumBody: limits.maximumBodyBytes)
+            } catch {
+                return answer(problem: error)
+            }
+            let end = headEnd + head.contentLength
+            if head.expectsContinue, buffer.count < end, !write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) { return }
+            while buffer.count < end {
+                switch read(into: &buffer, before: deadline) {
+                case .data: continue
+                case .closed: return
+                case .timedOut: return answer(status: 408, "the request body did not arrive in time\n")
+                }
+            }
+            var request = head.request
+            request.body = Array(buffer[headEnd..<end])
+            buffer.removeFirst(end)
+            let handler = server.handler, complete = request
+            let response = Self.wait { await handler(complete) }
+            server.logger.debug("\(request.method) \(request.path) \(response.status)")
+            guard respond(with: response, to: request, keepAlive: head.keepAlive) else { return }
+        }
+    }
+
+    /// Writes `response`; false when the connection is done with.
+    private func respond(with response: HTTPResponse, to request: HTTPRequest, keepAlive: Bool) -> Bool {
+        let headOnly = request.method == "HEAD"
+        switch response.body {
+        case .bytes(let body):
+            let keepAlive = keepAlive && !server.isStopped
+            // HEAD gets the length GET would, without the body (RFC 9110 §9.3.2).
+            guard write(response.head(contentLength: body.count, keepAlive: keepAlive) + (headOnly ? [] : body)) else { return false }
+            return keepAlive
+        case .stream(let next):
+            // No length to announce: the end of the stream is the end of the connection.
+            guard write(response.head(contentLength: nil, keepAlive: false)), !headOnly else { return false }
+            while !server.isStopped, let piece = Self.wait(next), write(piece) {}
+            return false
+        }
+    }
+
+    private func answer(problem: RequestHead.Problem) { answer(status: problem.status, problem.message) }
+
+    /// An error answer, after which the connection closes: what follows in the stream cannot be trusted.
+    private func answer(status: Int, _ message: String) {
+        server.logger.debug("HTTP request refused", metadata: ["status": "\(status)", "reason": "\(message.dropLast())"])
+        let response = HTTPResponse.text(status, message)
+        guard case .bytes(let body) = response.body else { return }
+        guard write(response.head(contentLength: body.count, keepAlive: false) + body) else { return }
+        // Closing with unread bytes makes the kernel send a reset, which can reach the client before it has
+        // read the answer: read and drop what is still coming, for a moment, first (a lingering close).
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = ContinuousClock.now + .seconds(1)
+        var discarded: [UInt8] = [], total = 0
+        while total < 1 << 20, case .data = read(into: &discarded, before: deadline) {
+            total += discarded.count
+            discarded.removeAll(keepingCapacity: true)
+        }
+    }
+
+    enum ReadResult { case data, closed, timedOut }
+
+    private func read(into buffer: inout [UInt8], before deadline: ContinuousClock.Instant) -> ReadResult {
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { return .timedOut }
+        let milliseconds = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+        var polled = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&polled, 1, milliseconds)
+        if ready == 0 { return .timedOut }
+        if ready < 0 { return errno == EINTR ? .data : .closed }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count < 0, errno == EINTR || errno == EAGAIN { return .data }
+        guard count > 0 else { return .closed }
+        buffer.append(contentsOf: chunk[..<count])
+        return .data
+    }
+
+    /// All of `bytes`, or false when the client is gone or took longer than `writeSeconds` to take them.
+    private func write(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent < 0, errno == EINTR { continue }
+            guard sent > 0 else { return false }
+            offset += sent
+        }
+        return true
+    }
+
+    /// Runs async work from this thread and waits for it: the thread is the connection's own, so waiting
+    /// blocks nobody else.
+    static func wait<Value: Sendable>(_ work: @escaping @Sendable () async -> Value) -> Value {
+        let result = Locked<Value?>(nil)
+        Task {
+            let value = await work()
+            result.update { $0 = value }
+        }
+        return result.wait { $0 }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small HTTP/1.1 server on plain sockets, for a dashboard, probes and metrics on a gateway: a thread
+/// per connection, at most `Limits.maximumConnections` of them, every request head and body bounded in
+/// size and in time. Handlers are async and run on Swift's pool; reading and writing sockets never does,
+/// so a slow or hostile client holds at most its own thread.
+public final class HTTPServer: Sendable {
+    public struct Limits: Sendable {
+        /// Request line and header fields together (nginx's default buffers hold 8 KiB per line).
+        public var maximumHeadBytes = 16 * 1024
+        public var maximumHeaderFields = 100
+        public var maximumBodyBytes = 64 * 1024
+        /// Connections served at once; one more is answered 503 and closed.
+        public var maximumConnections = 64
+        /// Time for a whole request to arrive, counted from the connection or the previous response: a client
+        /// that trickles its head (slowloris) is cut off, and so is an idle keep-alive connection.
+        public var requestSeconds: Double = 10
+        /// Time for a response's bytes to be taken by a client that does not read.
+        public var writeSeconds: Double = 10
+        public init() {}
+    }
+
+    let address: in_addr
+    let port: UInt16
+    let limits: Limits
+    let logger: Logger
+    let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    let sockets = Locked(Sockets())
+
+    struct Sockets {
+        var listening: Int32 = -1
+        var wake: Int32 = -1
+        var connections: Set<Int32> = []
+        var stopped = false
+    }
+
+    /// - Throws: `HTTPServerError` when `address` is not an IPv4 address.
+    public init(address: String, port: UInt16, limits: Limits = Limits(), logger: Logger,
+                handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) throws(HTTPServerError) {
+        var parsed = in_addr()
+        guard inet_pton(AF_INET, address, &parsed) == 1 else { throw HTTPServerError("\(address.debugDescription) is not an IPv4 address") }
+        self.address = parsed
+        self.port = port
+        self.limits = limits
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Listens, tells `onListening` the port (the bound one when `port` was 0), and serves until `stop()`
+    /// or cancellation.
+    /// - Throws: `HTTPServerError` when it cannot listen (the port is taken, say).
+    public func run(onListening: @Sendable (UInt16) -> Void = { _ in }) async throws {
+        let (listening, boundPort) = try openListeningSocket()
+        // A pipe to wake the accept loop's poll when the server stops.
+        var wakePipe: [Int32] = [-1, -1]
+        guard pipe(&wakePipe) == 0 else {
+            close(listening)
+            throw HTTPServerError("cannot make a pipe: \(Self.lastError)")
+        }
+        for end in wakePipe { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let wake = wakePipe[0]
+        let started = sockets.withLock { sockets in
+            guard !sockets.stopped else { return false }
+            sockets.listening = listening
+            sockets.wake = wakePipe[1]
+            return true
+        }
+        defer {
+            sockets.withLock { sockets in
+                sockets.wake = -1
+                close(listening)
+                for end in wakePipe { close(end) }
+            }
+        }
+        guard started else { return }
+        onListening(boundPort)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    acceptLoop(listening: listening, wake: wake)
+                    done.resume()
+                }
+                thread.name = "http-accept"
+                thread.start()
+            }
+        } onCancel: {
+            stop()
+        }
+    }
+
+    /// Stops accepting, cuts every open connection, and makes `run()` return.
+    public func stop() {
+        sockets.withLock { sockets in
+            sockets.stopped = true
+            for connection in sockets.connections { shutdown(connection, Int32(SHUT_RDWR)) }
+            if sockets.wake >= 0 { _ = write(sockets.wake, "x", 1) }
+        }
+    }
+
+    var isStopped: Bool { sockets.withLock { $0.stopped } }
+
+    private func openListeningSocket() throws(HTTPServerError) -> (Int32, UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HTTPServerError("cannot open a socket: \(Self.lastError)") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        socketAddress.sin_port = port.bigEndian
+        socketAddress.sin_addr = address
+        let bound = withUnsafePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 128) == 0 else {
+            let error = Self.lastError
+            close(fd)
+            throw HTTPServerError("cannot listen on \(Self.text(address)):\(port): \(error)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, UInt16(bigEndian: socketAddress.sin_port))
+    }
+
+    private func acceptLoop(listening: Int32, wake: Int32) {
+        // Under a flood these repeat with every connection: said at most every 10 s each.
+        var acceptFailures = Throttle(every: .seconds(10)), refusals = Throttle(every: .seconds(10))
+        while !isStopped {
+            var polled = [pollfd(fd: listening, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            guard poll(&polled, 2, -1) >= 0 || errno == EINTR else {
+                logger.error("HTTP server stops: it cannot wait for connections", metadata: ["error": "\(Self.lastError)"])
+                break
+            }
+            guard !isStopped else { break }
+            guard polled[0].revents != 0 else { continue }
+            let connection = accept(listening, nil, nil)
+            guard connection >= 0 else {
+                let code = errno
+                guard code != EINTR, code != EAGAIN, code != ECONNABORTED else { continue }
+                // Out of descriptors (a flood of connections): the pending one stays queued, so wait a moment
+                // rather than spin, and keep serving when descriptors come back.
+                if acceptFailures.allows() {
+                    logger.error("HTTP server cannot accept connections; retrying", metadata: ["error": "\(String(cString: strerror(code)))"])
+                }
+                usleep(100_000)
+                continue
+            }
+            // Not inherited by programs the process starts.
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            let admitted = sockets.withLock { sockets in
+                guard !sockets.stopped, sockets.connections.count < limits.maximumConnections else { return false }
+                sockets.connections.insert(connection)
+                return true
+            }
+            guard admitted else {
+                if refusals.allows() {
+                    logger.warning("HTTP server at its connection limit; refusing more with 503", metadata: ["limit": "\(limits.maximumConnections)"])
+                }
+                refuse(connection)
+                continue
+            }
+            let thread = Thread { [self] in
+                Connection(fd: connection, server: self).serve()
+                sockets.withLock { sockets in
+                    // Under the lock: `stop()` must never shut down a descriptor number that was reused.
+                    sockets.connections.remove(connection)
+                    close(connection)
+                }
+            }
+            thread.stackSize = 512 * 1024
+            thread.start()
+        }
+    }
+
+    /// A 503 without waiting for the client: sent only if the socket takes it at once.
+    private func refuse(_ connection: Int32) {
+        let response = HTTPResponse.text(503, "too many connections; try again shortly\n", headers: ["Retry-After": "1"])
+        guard case .bytes(let body) = response.body else { return }
+        let bytes = response.head(contentLength: body.count, keepAlive: false) + body
+        _ = bytes.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        close(connection)
+    }
+
+    static var lastError: String { String(cString: strerror(errno)) }
+
+    static func text(_ address: in_addr) -> String {
+        var copy = address
+        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        inet_ntop(AF_INET, &copy, &buffer, socklen_t(buffer.count))
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Lets a repeated message through at most once per period.
+struct Throttle {
+    let period: Duration
+    var last: ContinuousClock.Instant?
+
+    init(every period: Duration) { self.period = period }
+
+    mutating func allows(now: ContinuousClock.Instant = .now) -> Bool {
+        if let last, now - last < period { return false }
+        last = now
+        return true
+    }
+}
+
+public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
