@@ -122,7 +122,10 @@ extension MosquittoCore {
     func didAcknowledge(mid: Int32, granted: [Int32]) {
         let waiter = withState { state -> Waiter? in
             if let waiter = state.waiters.removeValue(forKey: mid) { return waiter }
-            if state.callsInWindow > 0 || state.submitted[mid] != nil { state.earlyAcks[mid] = granted }
+            guard state.callsInWindow > 0 || state.submitted[mid] != nil else { return nil }
+            // The holder of the id gets one ack; a second one for the same id belongs to a newer message.
+            let owner = state.earlyAcks[mid] == nil ? state.submitted[mid] : nil
+            state.earlyAcks[mid] = MosquittoCore.EarlyAck(granted: granted, owner: owner)
             return nil
         }
         waiter?.continuation.resume(returning: granted)

@@ -180,6 +180,9 @@ extension MosquittoCore {
         withState { state in
             var submission: Submission?
             if let mid {
+                // An ack already kept for an earlier submission of this id is that one's: a handle dropped
+                // without a wait or `abandon`, whose id libmosquitto has now given out again.
+                if state.earlyAcks[mid]?.owner != nil { state.earlyAcks[mid] = nil }
                 state.submissions += 1
                 state.submitted[mid] = state.submissions
                 submission = Submission(mid: mid, number: state.submissions)
@@ -211,7 +214,7 @@ extension MosquittoCore {
                                                   message: "this message's acknowledgement was already awaited or abandoned"))
                     }
                     state.submitted[mid] = nil
-                    if let granted = state.earlyAcks.removeValue(forKey: mid) { return .success(granted) }
+                    if let early = state.earlyAcks.removeValue(forKey: mid) { return .success(early.granted) }
                     // Shut down after the submit: nobody would ever resume this waiter.
                     if state.phase == .closed { return .failure(.shutDown) }
                     state.waiters[mid] = Waiter(kind: kind, continuation: continuation)

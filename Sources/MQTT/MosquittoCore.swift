@@ -158,6 +158,14 @@ extension MosquittoCore {
         let number: UInt64
     }
 
+    /// An acknowledgement that came before anyone waited for it.
+    struct EarlyAck: Sendable {
+        let granted: [Int32]
+        /// The submission already holding the id when it came, or nil when it came inside a call's window
+        /// before the caller's submission was recorded (then it is that caller's).
+        let owner: UInt64?
+    }
+
     /// Someone waiting for an acknowledgement (PUBACK/PUBCOMP, SUBACK, UNSUBACK) by message id.
     struct Waiter: Sendable {
         enum Kind: Sendable { case publish, subscribe, unsubscribe }
@@ -184,7 +192,7 @@ extension MosquittoCore {
         /// Acks that arrived before their caller waited: kept for ids in `submitted`, and for any id while a
         /// call is inside the window; the others are dropped when the window empties, so acks nobody waits
         /// for (QoS 0, re-subscriptions) never pile up.
-        var earlyAcks: [Int32: [Int32]] = [:]
+        var earlyAcks: [Int32: EarlyAck] = [:]
         /// Subscriptions to restore on every (re)connect: a clean session forgets them.
         var subscriptions: [(filter: String, qos: MQTTQoS)] = []
     }

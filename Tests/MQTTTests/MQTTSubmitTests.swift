@@ -49,6 +49,36 @@ struct MQTTSubmitTests {
         }
     }
 
+    @Test("A handle dropped without a wait does not lend its acknowledgement to the message that gets its id next")
+    func droppedHandle() async throws {
+        try await MosquittoBroker.with { broker in
+            let topic = unique("dropped")
+            let subscriber = try await connectedClient(broker)
+            try await subscriber.subscribe(topic, qos: .atLeastOnce)
+            let publisher = try await connectedClient(broker)
+            _ = try publisher.submit(topic, payload: Array("dropped".utf8), qos: .atLeastOnce)  // never awaited nor abandoned
+            _ = try await receive(1, from: subscriber)
+            try await Task.sleep(for: .milliseconds(200))  // its PUBACK is in by now, kept for a wait that never comes
+            // libmosquitto numbers messages 1…65535 and starts again: 65,534 more bring the next one to the same id.
+            var remaining = 65_534
+            while remaining > 0 {
+                let batch = try (0..<min(1000, remaining)).map { _ in try publisher.submit(topic + "/filler", payload: [1], qos: .atLeastOnce) }
+                for message in batch { try await publisher.acknowledgement(of: message) }
+                remaining -= batch.count
+            }
+            // With the broker stopped, no acknowledgement can come for the new message: its wait must wait.
+            kill(broker.pid, SIGSTOP)
+            defer { kill(broker.pid, SIGCONT) }
+            let reused = try publisher.submit(topic, payload: Array("reused".utf8), qos: .atLeastOnce)
+            await #expect(throws: TimedOut.self, "the old message's PUBACK was taken for the new one") {
+                try await within(1, "an acknowledgement from a stopped broker") { try await publisher.acknowledgement(of: reused) }
+            }
+            kill(broker.pid, SIGCONT)
+            await publisher.shutdown()
+            await subscriber.shutdown()
+        }
+    }
+
     @Test("QoS 0 cannot be submitted; a submitted message whose client shut down fails instead of waiting forever")
     func refusals() async throws {
         try await MosquittoBroker.with { broker in
