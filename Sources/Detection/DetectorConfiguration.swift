@@ -32,7 +32,10 @@ public struct DetectorConfiguration: Sendable, Hashable, Codable {
         try events.validate()
         try dataQuality.validate()
         guard envelopeTolerance >= 0, envelopeTolerance.isFinite else { throw DetectionError("envelopeTolerance must not be negative") }
-        guard maximumPayloadBytes >= 64 else { throw DetectionError("maximumPayloadBytes must be at least 64") }
+        // MQTT's own limit on a packet is 268,435,455 bytes: a larger setting is a typo, not a choice.
+        guard (64...268_435_455).contains(maximumPayloadBytes) else {
+            throw DetectionError("maximumPayloadBytes must be 64…268435455 (MQTT's largest packet), not \(maximumPayloadBytes)")
+        }
         guard maximumDevices >= 1 else { throw DetectionError("maximumDevices must be at least 1") }
         guard maximumContributors >= 1 else { throw DetectionError("maximumContributors must be at least 1") }
     }

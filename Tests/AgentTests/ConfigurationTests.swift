@@ -70,6 +70,8 @@ struct ConfigurationTests {
         (#"{"detection": {"events": {"openCount": 9, "openWindow": 5}}}"#, "detection"),
         (#"{"logLevel": "loud"}"#, "logLevel"),
         (#"{"store": {"maxInFlight": 0}}"#, "store.maxInFlight"),
+        (#"{"detection": {"maximumPayloadBytes": 1000000000000}}"#, "detection"),
+        (#"{"detection": {"maximumPayloadBytes": 63}}"#, "detection"),
     ])
     func validation(json: String, key: String) throws {
         let configuration = try load(json)
