@@ -42,7 +42,8 @@ struct DeviceSeries: Sendable {
     /// The points after point number `since` (all kept points when nil or too old), oldest first.
     func points(after since: Int?, sensors: [String], device: String, threshold: Double) -> LiveSeries {
         let oldest = max(0, total - capacity)
-        let first = max(oldest, (since ?? -1) + 1)
+        // `since` comes from a query string: Int.max must not overflow.
+        let first = max(oldest, since.map { $0 < Int.max ? $0 + 1 : $0 } ?? 0)
         var series = LiveSeries(device: device, sensors: sensors, threshold: threshold, first: first, next: total)
         guard first < total else { return series }
         series.values = sensors.map { _ in [] }

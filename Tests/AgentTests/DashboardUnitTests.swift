@@ -25,6 +25,9 @@ struct DashboardUnitTests {
         let newer = series.points(after: 4, sensors: ["a", "b"], device: "d", threshold: 0.5)
         #expect(newer.ts == [5])
         #expect(series.points(after: 5, sensors: ["a", "b"], device: "d", threshold: 0.5).ts.isEmpty)
+        // From a query string: the extremes answer, they do not trap.
+        #expect(series.points(after: .max, sensors: ["a", "b"], device: "d", threshold: 0.5).ts.isEmpty)
+        #expect(series.points(after: .min, sensors: ["a", "b"], device: "d", threshold: 0.5).ts == [2, 3, 4, 5])
         #expect(series.lastTimestamp == 5)
     }
 
