@@ -61,6 +61,10 @@ extension AgentService {
             throw ConfigurationError(key: "http.emulator", "no emulator is configured: the dashboard's controls are off")
         }
         let topic = try configuration.topics.control.render(["emulator": emulator])
+        // Not queued for a reconnect: an inject or a pause carried out minutes after the click would surprise.
+        guard client.isConnected else {
+            throw MQTTError(code: .notConnected, operation: "publish(\(topic))", message: "not connected to the broker")
+        }
         try await client.publish(topic, payload: AgentService.encode(command), qos: .atLeastOnce)
     }
 }
