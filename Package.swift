@@ -32,9 +32,11 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"]), .brew(["mosquitto"])]
         ),
+        // Detached POSIX threads for blocking work kept off Swift's cooperative pool.
+        .target(name: "SystemThreads", swiftSettings: swiftSettings),
         .target(
             name: "MQTT",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMosquitto", "SystemThreads", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "MQTTTesting", dependencies: ["MQTT"], swiftSettings: swiftSettings),
@@ -52,7 +54,7 @@ let package = Package(
         ),
         // A small HTTP/1.1 server on plain sockets, every request bounded in size and time (no SwiftNIO: the
         // dashboard builds in seconds, not minutes).
-        .target(name: "HTTP1Server", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "HTTP1Server", dependencies: ["SystemThreads", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The dashboard, the JSON API, /metrics and the probes, over the agent's read-only views.
         .target(
             name: "AgentHTTP",

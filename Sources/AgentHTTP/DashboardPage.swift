@@ -259,7 +259,13 @@ function connect(device) {
   view.device = device; resetSeries();
   view.source = new EventSource("api/stream" + (device ? "?device=" + encodeURIComponent(device) : ""));
   view.source.onmessage = (message) => onFrame(JSON.parse(message.data));
-  view.source.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill warn"; };
+  view.source.onerror = () => {
+    $("conn").textContent = "reconnecting…"; $("conn").className = "pill warn";
+    // The browser retries a dropped connection by itself, but not an error answer (503 when too many
+    // streams are open): then the page tries again.
+    const source = view.source;
+    if (source.readyState === EventSource.CLOSED) setTimeout(() => { if (view.source === source) connect(view.device); }, 5000);
+  };
 }
 
 function fillSensorChoice() {

@@ -12,8 +12,6 @@ struct Connection {
     var limits: HTTPServer.Limits { server.limits }
 
     func serve() {
-        var timeout = timeval(tv_sec: Int(server.limits.writeSeconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer: [UInt8] = []
         while !server.isStopped {
             let deadline = ContinuousClock.now + .seconds(limits.requestSeconds)
@@ -39,7 +37,7 @@ struct Connection {
                 return answer(problem: error)
             }
             let end = headEnd + head.contentLength
-            if head.expectsContinue, buffer.count < end, !write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) { return }
+            if head.expectsContinue, buffer.count < end, !write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), within: limits.writeSeconds) { return }
             while buffer.count < end {
                 switch read(into: &buffer, before: deadline) {
                 case .data: continue
@@ -51,8 +49,12 @@ struct Connection {
             request.body = Array(buffer[headEnd..<end])
             buffer.removeFirst(end)
             let handler = server.handler, complete = request
-            let response = Self.wait { await handler(complete) }
-            server.logger.debug("\(request.method) \(request.path) \(response.status)")
+            guard let response = Self.wait(atMost: limits.handlerSeconds, { await handler(complete) }) else {
+                server.logger.warning("HTTP handler took too long; answered 503", metadata: ["request": "\(request.method) \(request.target)"])
+                return answer(status: 503, "the answer took too long; try again shortly\n")
+            }
+            // The raw target: printable ASCII only, so it cannot forge log lines as a decoded path could.
+            server.logger.debug("\(request.method) \(request.target) \(response.status)")
             guard respond(with: response, to: request, keepAlive: head.keepAlive) else { return }
         }
     }
@@ -64,12 +66,17 @@ struct Connection {
         case .bytes(let body):
             let keepAlive = keepAlive && !server.isStopped
             // HEAD gets the length GET would, without the body (RFC 9110 §9.3.2).
-            guard write(response.head(contentLength: body.count, keepAlive: keepAlive) + (headOnly ? [] : body)) else { return false }
-            return keepAlive
+            let bytes = response.head(contentLength: body.count, keepAlive: keepAlive) + (headOnly ? [] : body)
+            return write(bytes, within: limits.writeSeconds) && keepAlive
         case .stream(let next):
+            guard server.beginStream() else {
+                answer(status: 503, "too many streams open; try again shortly\n")
+                return false
+            }
+            defer { server.endStream() }
             // No length to announce: the end of the stream is the end of the connection.
-            guard write(response.head(contentLength: nil, keepAlive: false)), !headOnly else { return false }
-            while !server.isStopped, let piece = Self.wait(next), write(piece) {}
+            guard write(response.head(contentLength: nil, keepAlive: false), within: limits.writeSeconds), !headOnly else { return false }
+            while !server.isStopped, let piece = Self.wait(atMost: limits.handlerSeconds, next) ?? nil, write(piece, within: limits.writeSeconds) {}
             return false
         }
     }
@@ -79,9 +86,9 @@ struct Connection {
     /// An error answer, after which the connection closes: what follows in the stream cannot be trusted.
     private func answer(status: Int, _ message: String) {
         server.logger.debug("HTTP request refused", metadata: ["status": "\(status)", "reason": "\(message.dropLast())"])
-        let response = HTTPResponse.text(status, message)
+        let response = HTTPResponse.text(status, message, headers: status == 503 ? ["Retry-After": "1"] : [:])
         guard case .bytes(let body) = response.body else { return }
-        guard write(response.head(contentLength: body.count, keepAlive: false) + body) else { return }
+        guard write(response.head(contentLength: body.count, keepAlive: false) + body, within: limits.writeSeconds) else { return }
         // Closing with unread bytes makes the kernel send a reset, which can reach the client before it has
         // read the answer: read and drop what is still coming, for a moment, first (a lingering close).
         shutdown(fd, Int32(SHUT_WR))
@@ -96,41 +103,58 @@ struct Connection {
     enum ReadResult { case data, closed, timedOut }
 
     private func read(into buffer: inout [UInt8], before deadline: ContinuousClock.Instant) -> ReadResult {
-        let remaining = deadline - ContinuousClock.now
-        guard remaining > .zero else { return .timedOut }
-        let milliseconds = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+        guard let milliseconds = Self.milliseconds(until: deadline) else { return .timedOut }
         var polled = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&polled, 1, milliseconds)
         if ready == 0 { return .timedOut }
         if ready < 0 { return errno == EINTR ? .data : .closed }
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if count < 0, errno == EINTR || errno == EAGAIN { return .data }
         guard count > 0 else { return .closed }
         buffer.append(contentsOf: chunk[..<count])
         return .data
     }
 
-    /// All of `bytes`, or false when the client is gone or took longer than `writeSeconds` to take them.
-    private func write(_ bytes: [UInt8]) -> Bool {
+    /// All of `bytes` within `seconds` in all, or false when the client is gone or reads too slowly: the
+    /// deadline is for the whole write, not each send, so a client taking a few bytes at a time cannot
+    /// stretch it.
+    private func write(_ bytes: [UInt8], within seconds: Double) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent < 0, errno == EINTR { continue }
+            guard let milliseconds = Self.milliseconds(until: deadline) else { return false }
+            var polled = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&polled, 1, milliseconds)
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if sent < 0, errno == EINTR || errno == EAGAIN { continue }
             guard sent > 0 else { return false }
             offset += sent
         }
         return true
     }
 
-    /// Runs async work from this thread and waits for it: the thread is the connection's own, so waiting
-    /// blocks nobody else.
-    static func wait<Value: Sendable>(_ work: @escaping @Sendable () async -> Value) -> Value {
+    /// What is left until `deadline`, rounded up, for poll; nil once it has passed.
+    static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32? {
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { return nil }
+        return Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+    }
+
+    /// Runs async work from this thread and waits for it, at most `seconds`; nil, with the work's task
+    /// cancelled, when it takes longer. The thread is the connection's own, so waiting blocks nobody else.
+    static func wait<Value: Sendable>(atMost seconds: Double, _ work: @escaping @Sendable () async -> Value) -> Value? {
         let result = Locked<Value?>(nil)
-        Task {
+        let task = Task {
             let value = await work()
             result.update { $0 = value }
         }
-        return result.wait { $0 }
+        guard let value = result.wait(until: Date(timeIntervalSinceNow: seconds), for: { $0 }) else {
+            task.cancel()
+            return nil
+        }
+        return value
     }
 }

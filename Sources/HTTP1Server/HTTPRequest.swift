@@ -56,6 +56,8 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     public mutating func append(_ name: String, _ value: String) { fields.append((name, value)) }
 
+    public mutating func removeAll(_ name: String) { fields.removeAll { Self.equalNames($0.name, name) } }
+
     /// The first value of `name`.
     public subscript(name: String) -> String? {
         fields.first { Self.equalNames($0.name, name) }?.value

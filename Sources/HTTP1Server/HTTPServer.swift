@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SystemThreads
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,8 +20,15 @@ public final class HTTPServer: Sendable {
         /// Time for a whole request to arrive, counted from the connection or the previous response: a client
         /// that trickles its head (slowloris) is cut off, and so is an idle keep-alive connection.
         public var requestSeconds: Double = 10
-        /// Time for a response's bytes to be taken by a client that does not read.
+        /// Time for a client to take a whole response, or one piece of a stream: a client that reads slowly
+        /// cannot hold its connection longer.
         public var writeSeconds: Double = 10
+        /// Time for a handler to answer, or a stream to produce its next piece; then the client gets 503 and
+        /// the handler's task is cancelled.
+        public var handlerSeconds: Double = 15
+        /// Streamed responses at once (each holds a connection for as long as its client stays); one more
+        /// is answered 503, so streams can never take the connections the probes need.
+        public var maximumStreams = 16
         public init() {}
     }
 
@@ -35,6 +43,7 @@ public final class HTTPServer: Sendable {
         var listening: Int32 = -1
         var wake: Int32 = -1
         var connections: Set<Int32> = []
+        var streams = 0
         var stopped = false
     }
 
@@ -78,14 +87,12 @@ public final class HTTPServer: Sendable {
         }
         guard started else { return }
         onListening(boundPort)
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    acceptLoop(listening: listening, wake: wake)
-                    done.resume()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                let started = DetachedThread.start { [self] in
+                    done.resume(with: Result { try acceptLoop(listening: listening, wake: wake) })
                 }
-                thread.name = "http-accept"
-                thread.start()
+                if !started { done.resume(throwing: HTTPServerError("cannot start the thread that accepts connections")) }
             }
         } onCancel: {
             stop()
@@ -127,14 +134,15 @@ public final class HTTPServer: Sendable {
         return (fd, UInt16(bigEndian: socketAddress.sin_port))
     }
 
-    private func acceptLoop(listening: Int32, wake: Int32) {
+    /// Accepts until `stop()`. Throws only when it cannot wait for connections at all, so that the caller
+    /// can start over instead of taking the end for a stop.
+    private func acceptLoop(listening: Int32, wake: Int32) throws(HTTPServerError) {
         // Under a flood these repeat with every connection: said at most every 10 s each.
         var acceptFailures = Throttle(every: .seconds(10)), refusals = Throttle(every: .seconds(10))
         while !isStopped {
             var polled = [pollfd(fd: listening, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
             guard poll(&polled, 2, -1) >= 0 || errno == EINTR else {
-                logger.error("HTTP server stops: it cannot wait for connections", metadata: ["error": "\(Self.lastError)"])
-                break
+                throw HTTPServerError("cannot wait for connections: \(Self.lastError)")
             }
             guard !isStopped else { break }
             guard polled[0].revents != 0 else { continue }
@@ -161,29 +169,51 @@ public final class HTTPServer: Sendable {
                 if refusals.allows() {
                     logger.warning("HTTP server at its connection limit; refusing more with 503", metadata: ["limit": "\(limits.maximumConnections)"])
                 }
-                refuse(connection)
+                refuse(connection, "too many connections; try again shortly\n")
+                close(connection)
                 continue
             }
-            let thread = Thread { [self] in
+            let started = DetachedThread.start(stackSize: 512 * 1024) { [self] in
                 Connection(fd: connection, server: self).serve()
-                sockets.withLock { sockets in
-                    // Under the lock: `stop()` must never shut down a descriptor number that was reused.
-                    sockets.connections.remove(connection)
-                    close(connection)
-                }
+                release(connection)
             }
-            thread.stackSize = 512 * 1024
-            thread.start()
+            if !started {
+                release(connection, refusing: "the server cannot take more connections now; try again shortly\n")
+            }
         }
     }
 
-    /// A 503 without waiting for the client: sent only if the socket takes it at once.
-    private func refuse(_ connection: Int32) {
-        let response = HTTPResponse.text(503, "too many connections; try again shortly\n", headers: ["Retry-After": "1"])
+    /// Forgets a connection and closes it, after a 503 when `refusing`.
+    private func release(_ connection: Int32, refusing message: String? = nil) {
+        if let message { refuse(connection, message) }
+        sockets.withLock { sockets in
+            // Under the lock: `stop()` must never shut down a descriptor number that was reused.
+            sockets.connections.remove(connection)
+            close(connection)
+        }
+    }
+
+    /// Counts a stream in, unless there are `maximumStreams` already; `endStream()` counts it out.
+    func beginStream() -> Bool {
+        sockets.withLock { sockets in
+            guard sockets.streams < limits.maximumStreams else { return false }
+            sockets.streams += 1
+            return true
+        }
+    }
+
+    func endStream() { sockets.withLock { $0.streams -= 1 } }
+
+    /// A 503 without waiting for the client: sent only if the socket takes it at once. What the client has
+    /// sent already is read first, so that closing does not reset the connection before it sees the answer.
+    private func refuse(_ connection: Int32, _ message: String) {
+        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+        for _ in 0..<4 where scratch.withUnsafeMutableBytes({ recv(connection, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
+        let response = HTTPResponse.text(503, message, headers: ["Retry-After": "1"])
         guard case .bytes(let body) = response.body else { return }
         let bytes = response.head(contentLength: body.count, keepAlive: false) + body
         _ = bytes.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-        close(connection)
+        shutdown(connection, Int32(SHUT_WR))
     }
 
     static var lastError: String { String(cString: strerror(errno)) }

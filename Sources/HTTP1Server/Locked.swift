@@ -24,13 +24,13 @@ final class Locked<Value>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Blocks the calling thread until `extract` finds what it wants in the value.
-    func wait<Result>(for extract: (Value) -> Result?) -> Result {
+    /// Blocks the calling thread until `extract` finds what it wants in the value, or `deadline` passes (nil).
+    func wait<Result>(until deadline: Date, for extract: (Value) -> Result?) -> Result? {
         condition.lock()
         defer { condition.unlock() }
         while true {
             if let result = extract(value) { return result }
-            condition.wait()
+            guard condition.wait(until: deadline) else { return extract(value) }
         }
     }
 }

@@ -14,6 +14,7 @@ struct RequestHead: Sendable {
         case versionNotSupported
         case bodyTooLarge
         case chunkedBody
+        case unknownTransferCoding
 
         var status: Int {
             switch self {
@@ -22,6 +23,7 @@ struct RequestHead: Sendable {
             case .versionNotSupported: 505
             case .bodyTooLarge: 413
             case .chunkedBody: 411
+            case .unknownTransferCoding: 501
             }
         }
 
@@ -33,6 +35,7 @@ struct RequestHead: Sendable {
             case .versionNotSupported: "only HTTP/1.0 and HTTP/1.1 are served\n"
             case .bodyTooLarge: "the request body is too large\n"
             case .chunkedBody: "send the body with a Content-Length (chunked request bodies are not read)\n"
+            case .unknownTransferCoding: "transfer codings are not implemented; send the body with a Content-Length\n"
             }
         }
     }
@@ -61,14 +64,25 @@ struct RequestHead: Sendable {
         guard let requestLine = lines.first else { throw .malformed("no request line") }
         let parts = requestLine.split(separator: 32, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte) else { throw .malformed("not a request line") }
-        guard parts[1].first == UInt8(ascii: "/"), parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else {
-            throw .malformed("the target must be a path (origin form)")
+        guard parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .malformed("a character not allowed in the target") }
+        var target = String(decoding: parts[1], as: UTF8.self)
+        // The absolute form (what a proxy sends) names the host itself, which then stands for Host (RFC 9112 §3.2.2).
+        var authority: String?
+        if let scheme = ["http://", "https://"].first(where: { target.lowercased().hasPrefix($0) }) {
+            let rest = target.dropFirst(scheme.count)
+            let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            authority = String(rest[..<slash])
+            target = rest[slash...].hasPrefix("/") ? String(rest[slash...]) : "/" + rest[slash...]
         }
+        guard target.hasPrefix("/") else { throw .malformed("the target must be a path or an absolute URL") }
         let version: (major: Int, minor: Int)
-        switch String(decoding: parts[2], as: UTF8.self) {
+        let versionText = String(decoding: parts[2], as: UTF8.self)
+        switch versionText {
         case "HTTP/1.1": version = (1, 1)
         case "HTTP/1.0": version = (1, 0)
-        case let other where other.hasPrefix("HTTP/"): throw .versionNotSupported
+        case let other where other.utf8.count == 8 && other.hasPrefix("HTTP/") && other.utf8.enumerated().allSatisfy({ index, byte in
+            index == 6 ? byte == UInt8(ascii: ".") : index < 5 || (48...57).contains(byte)
+        }): throw .versionNotSupported
         default: throw .malformed("not an HTTP version")
         }
         guard lines.count - 1 <= maximumFields else { throw .tooManyFields }
@@ -82,12 +96,22 @@ struct RequestHead: Sendable {
             guard value.allSatisfy({ $0 == 9 || $0 >= 32 && $0 != 127 }) else { throw .malformed("a control character in a header value") }
             headers.append(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
-        let request = HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
-                                  headers: headers, version: version)
-        if version == (1, 1), request.headers.values("Host").count != 1 { throw .malformed("HTTP/1.1 needs exactly one Host") }
-        if request.headers["Transfer-Encoding"] != nil { throw .chunkedBody }
-        let lengths = Set(request.headers.values("Content-Length").flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces })
-        guard lengths.count <= 1 else { throw .malformed("conflicting Content-Length") }
+        let hosts = headers.values("Host")
+        if version == (1, 1), hosts.count != 1 { throw .malformed("HTTP/1.1 needs exactly one Host") }
+        guard hosts.allSatisfy(isHostValue) else { throw .malformed("not a host name") }
+        if let authority {
+            guard isHostValue(authority) else { throw .malformed("not a host name") }
+            headers.removeAll("Host")
+            headers.append("Host", authority)
+        }
+        let request = HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), target: target, headers: headers, version: version)
+        if let codings = request.headers["Transfer-Encoding"] {
+            throw codings.lowercased().split(separator: ",").last?.trimmingSpaces == "chunked" ? .chunkedBody : .unknownTransferCoding
+        }
+        // Every element of every Content-Length field must be the same number: an empty one, read as 0,
+        // would make the body the next request (request smuggling).
+        let lengths = request.headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces }
+        guard Set(lengths).count <= 1 else { throw .malformed("conflicting Content-Length") }
         var contentLength = 0
         if let length = lengths.first {
             guard !length.isEmpty, length.utf8.count <= 18, length.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(length) else {
@@ -98,8 +122,20 @@ struct RequestHead: Sendable {
         }
         let connection = request.headers.values("Connection").flatMap { $0.lowercased().split(separator: ",") }.map { $0.trimmingSpaces }
         let keepAlive = version == (1, 1) ? !connection.contains("close") : connection.contains("keep-alive")
-        let expectsContinue = request.headers["Expect"]?.lowercased() == "100-continue"
+        // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1).
+        let expectsContinue = version == (1, 1) && request.headers["Expect"]?.lowercased() == "100-continue"
         return RequestHead(request: request, contentLength: contentLength, expectsContinue: expectsContinue, keepAlive: keepAlive)
+    }
+
+    /// A Host value (RFC 9110 §7.2): a name, an IPv4 or bracketed IPv6 address, an optional port; nothing
+    /// that would end the authority (`/ ? # @`) or break a line.
+    static func isHostValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+            default: "-._~%!$&'()*+,;=:[]".utf8.contains(byte)
+            }
+        }
     }
 
     /// tchar of RFC 9110 §5.6.2.

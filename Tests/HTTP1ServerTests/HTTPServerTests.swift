@@ -120,6 +120,73 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("A client that reads a response slowly loses its connection when the write time is up, not at its own pace")
+    func slowReader() async throws {
+        var limits = HTTPServer.Limits()
+        limits.maximumConnections = 1
+        limits.writeSeconds = 0.5
+        try await withServer(limits: limits, extra: { router in
+            router.add("GET", "/big") { _ in HTTPResponse(status: 200, bytes: [UInt8](repeating: 97, count: 16 << 20)) }
+        }) { port in
+            let slow = try RawClient(port: port)
+            slow.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            // 64 KiB every 50 ms, 16 MiB in 13 s: every send makes progress within the write time, so only a
+            // deadline for the whole write ends it.
+            let trickle = Task.detached { await slow.trickle(bytes: 64 << 10, every: .milliseconds(50), for: .seconds(6)) }
+            // Without a deadline the slow reader would hold the one connection past the trickle's end, for good.
+            try await eventually("the one connection taken back from the slow reader") {
+                try await RawClient(port: port).request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200 ")
+            }
+            trickle.cancel()
+        }
+    }
+
+    @Test("A handler that takes too long gets the client a 503 and its task cancelled")
+    func slowHandler() async throws {
+        var limits = HTTPServer.Limits()
+        limits.handlerSeconds = 0.3
+        let cancelled = Atomic<Bool>(false)
+        try await withServer(limits: limits, extra: { router in
+            router.add("GET", "/slow") { _ in
+                try? await Task.sleep(for: .seconds(5))
+                if Task.isCancelled { cancelled.store(true, ordering: .relaxed) }
+                return .text(200, "late")
+            }
+        }) { port in
+            // The handler would answer 200 after 5 s: a 503 is the deadline's (no timing asserted on a shared machine).
+            let answer = try await RawClient(port: port).request("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 503 ") && answer.contains("Retry-After: 1"))
+            try await eventually("the handler's task cancelled") { cancelled.load(ordering: .relaxed) }
+        }
+    }
+
+    @Test("Past the stream limit a stream request gets 503 while other requests are served; a closed stream frees its place")
+    func streamLimit() async throws {
+        var limits = HTTPServer.Limits()
+        limits.maximumStreams = 1
+        try await withServer(limits: limits, extra: { router in
+            router.add("GET", "/ticks") { _ in
+                HTTPResponse(status: 200, body: .stream {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    return Array("tick\n".utf8)
+                })
+            }
+        }) { port in
+            let first = try RawClient(port: port)
+            first.send("GET /ticks HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = await first.read(until: { $0.contains("tick") })
+            let second = try await RawClient(port: port).request("GET /ticks HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(second.hasPrefix("HTTP/1.1 503 ") && second.contains("streams"))
+            #expect(try await RawClient(port: port).request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200 "))
+            first.close()
+            try await eventually("the stream's place free again") {
+                let third = try RawClient(port: port)
+                third.send("GET /ticks HTTP/1.1\r\nHost: x\r\n\r\n")
+                return await third.read(until: { $0.contains("tick") || $0.contains("503") }).contains("tick")
+            }
+        }
+    }
+
     @Test("stop() ends run() and cuts open connections; a port already taken is an error that names it")
     func stopAndTakenPort() async throws {
         let server = try makeServer(limits: HTTPServer.Limits())
@@ -234,6 +301,17 @@ final class RawClient: Sendable {
             received += chunk[..<count]
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Reads `bytes` at a time, one read per `every`, for at most `duration`, until the server closes.
+    func trickle(bytes: Int, every: Duration, for duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        var chunk = [UInt8](repeating: 0, count: bytes)
+        while ContinuousClock.now < end, !Task.isCancelled {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count == 0 || count < 0 && errno != EAGAIN { return }
+            try? await Task.sleep(for: every)
+        }
     }
 
     func readToEnd() async -> String { await read(until: { _ in false }) }
