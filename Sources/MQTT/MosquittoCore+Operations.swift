@@ -186,6 +186,9 @@ extension MosquittoCore {
                 state.submissions += 1
                 state.submitted[mid] = state.submissions
                 submission = Submission(mid: mid, number: state.submissions)
+                // One that came inside this call's window is this submission's: owned from now on, so that it
+                // is not lent to the next holder of the id either.
+                if let early = state.earlyAcks[mid] { state.earlyAcks[mid] = EarlyAck(granted: early.granted, owner: state.submissions) }
             }
             state.callsInWindow -= 1
             // Acks that came inside the window for ids nobody holds (QoS 0, re-subscriptions) are dropped.

@@ -161,8 +161,9 @@ extension MosquittoCore {
     /// An acknowledgement that came before anyone waited for it.
     struct EarlyAck: Sendable {
         let granted: [Int32]
-        /// The submission already holding the id when it came, or nil when it came inside a call's window
-        /// before the caller's submission was recorded (then it is that caller's).
+        /// The submission holding the id: the one already recorded when it came, or, when it came inside a
+        /// call's window before the caller's submission was recorded, that caller's once the call leaves (nil
+        /// until then).
         let owner: UInt64?
     }
 
