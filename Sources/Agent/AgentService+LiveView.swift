@@ -20,20 +20,27 @@ extension AgentService {
     /// Recent events, newest first, each in its latest state.
     public var liveEvents: [AnomalyEvent] { core.withLock { $0.live?.events.reversed() ?? [] } }
 
-    /// True anomalies of `device` (from the ground-truth topic) for shading, still-open ones ending now.
-    public func truthIntervals(device: String) -> [Interval] {
+    /// The latest `limit` true anomalies of `device` (from the ground-truth topic) for shading, still-open
+    /// ones ending now.
+    public func truthIntervals(device: String, limit: Int = 100) -> [Interval] {
         let now = Timestamp.now().milliseconds
         // The collector is a value: copying it is cheap (its arrays are shared until the hot path appends).
         let episodes = core.withLock { $0.live?.episodes }
-        return episodes?.closedIntervals(now: now).truth[device] ?? []
+        return Array((episodes?.closedIntervals(now: now).truth[device] ?? []).suffix(limit))
     }
 
     /// Event-wise accuracy against the ground truth so far (tolerance as `evaluate --live` uses by default).
+    /// Every open dashboard asks each second: computed at most once per second and change of the episodes.
     public func liveAccuracy(toleranceMilliseconds: Int64 = 5000) -> LiveAccuracy {
         let now = Timestamp.now().milliseconds
-        let (truthSeen, episodes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodes) }
-        return LiveAccuracy(truthSeen: truthSeen,
-                            metrics: episodes?.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
+        let (truthSeen, changes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodeChanges ?? 0) }
+        let key = AccuracyKey(changes: changes, second: now / 1000, tolerance: toleranceMilliseconds)
+        if let cached = accuracyCache.withLock({ $0?.key == key ? $0?.accuracy : nil }) { return cached }
+        let episodes = core.withLock { $0.live?.episodes }
+        let accuracy = LiveAccuracy(truthSeen: truthSeen,
+                                    metrics: episodes?.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
+        accuracyCache.withLock { $0 = (key, accuracy) }
+        return accuracy
     }
 
     /// The last health report (nil until the first one, a health interval after start).
@@ -56,15 +63,16 @@ extension AgentService {
 
     /// Publishes a command on the configured emulator's control topic (QoS 1, awaiting the broker's ack).
     /// - Throws: `ConfigurationError` when no emulator is configured (`http.emulator`), or `MQTTError`.
-    public func sendEmulatorCommand(_ command: ControlCommand) async throws {
+    public func sendEmulatorCommand(_ command: ControlCommand) throws {
         guard let emulator = configuration.http.emulator else {
             throw ConfigurationError(key: "http.emulator", "no emulator is configured: the dashboard's controls are off")
         }
         let topic = try configuration.topics.control.render(["emulator": emulator])
-        // Not queued for a reconnect: an inject or a pause carried out minutes after the click would surprise.
+        // At most once, never queued for a reconnect: an inject or a pause carried out minutes after the click
+        // (or twice, after the operator clicked again) would surprise more than one that is lost.
         guard client.isConnected else {
             throw MQTTError(code: .notConnected, operation: "publish(\(topic))", message: "not connected to the broker")
         }
-        try await client.publish(topic, payload: AgentService.encode(command), qos: .atLeastOnce)
+        try client.publishWithoutWaiting(topic, payload: AgentService.encode(command), qos: .atMostOnce)
     }
 }

@@ -100,6 +100,7 @@ public final class AgentService: Sendable {
     let topics: RenderedTopics
     /// The last health report, for the dashboard and the API.
     let lastHealth = Mutex<HealthReport?>(nil)
+    let accuracyCache = Mutex<(key: AccuracyKey, accuracy: LiveAccuracy)?>(nil)
 
     /// Asks `run()` to stop: no more intake, `offline` status, disconnect.
     public func shutdown() {

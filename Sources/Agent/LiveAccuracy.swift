@@ -39,3 +39,11 @@ public struct LiveAccuracy: Sendable, Codable, Equatable {
         case falseAlarms = "false_alarms", meanDelayMilliseconds = "mean_delay_ms", byKind = "by_kind"
     }
 }
+
+/// What a computed `LiveAccuracy` depends on: the episodes (by their change count), the second (open
+/// episodes end now) and the tolerance.
+struct AccuracyKey: Sendable, Equatable {
+    var changes: Int
+    var second: Int64
+    var tolerance: Int64
+}

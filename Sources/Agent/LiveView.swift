@@ -3,7 +3,8 @@ import Telemetry
 
 /// What the dashboard shows, kept next to the hot path under the same lock: recent points per device,
 /// recent events and, when the emulator publishes ground truth, the episodes for live accuracy.
-/// Bounded: `seriesPoints` per device, `recentEvents` events, episodes only while ground truth flows.
+/// Bounded: `seriesPoints` per device, `recentEvents` events, and at most `episodeLimit` ground-truth
+/// records and events (in `maximumKinds` kinds) for accuracy, which start afresh past that.
 struct LiveView: Sendable {
     let seriesPoints: Int
     let recentEventLimit: Int
@@ -15,8 +16,17 @@ struct LiveView: Sendable {
     private(set) var episodes = EpisodeCollector()
     /// Events count towards accuracy only once ground truth has been seen.
     private(set) var truthSeen = false
-    private var truthRecords = 0
-    static let truthRecordLimit = 100_000
+    /// Counts what changed the episodes: for caches, and towards `episodeLimit`.
+    private(set) var episodeChanges = 0
+    private var episodeRecords = 0
+    private var kinds: Set<String> = []
+    /// A demo runs for hours, not months, and accuracy is recomputed for every dashboard frame: past this
+    /// the figures start afresh rather than grow (and slow) without end.
+    static let episodeLimit = 10_000
+    /// Kinds beyond this many are counted as "other": each is a row of every frame.
+    static let maximumKinds = 32
+    /// Longer kinds (and ids over twice this) are not ground truth anyone sends; such records are ignored.
+    static let maximumKindBytes = 64
 
     init(seriesPoints: Int, recentEvents: Int) {
         self.seriesPoints = seriesPoints
@@ -39,18 +49,30 @@ struct LiveView: Sendable {
         if let index = events.lastIndex(where: { $0.eventID == event.eventID }) { events.remove(at: index) }
         events.append(event)
         if events.count > recentEventLimit { events.removeFirst(events.count - recentEventLimit) }
-        if truthSeen { episodes.add(event) }
+        if truthSeen {
+            countEpisodeRecord()
+            episodes.add(event)
+        }
     }
 
     mutating func record(_ truth: GroundTruthRecord) {
         truthSeen = true
-        // A demo runs for hours, not months; past this the figures start afresh rather than grow without end.
-        truthRecords += 1
-        if truthRecords > Self.truthRecordLimit {
-            episodes = EpisodeCollector()
-            truthRecords = 1
+        countEpisodeRecord()
+        var truth = truth
+        if !kinds.contains(truth.kind) {
+            if kinds.count < Self.maximumKinds { kinds.insert(truth.kind) } else { truth.kind = "other" }
         }
         episodes.add(truth)
+    }
+
+    private mutating func countEpisodeRecord() {
+        episodeChanges += 1
+        episodeRecords += 1
+        if episodeRecords > Self.episodeLimit {
+            episodes = EpisodeCollector()
+            kinds = []
+            episodeRecords = 1
+        }
     }
 
     func points(device: String, after since: Int?) -> LiveSeries? {

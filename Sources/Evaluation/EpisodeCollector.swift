@@ -57,11 +57,10 @@ public struct EpisodeCollector: Sendable {
     /// Event-wise figures over all devices, counting still-open episodes as ending at `now`.
     public func metrics(now: Int64? = nil, tolerance: Int64 = 0) -> EventMetrics {
         let (allTruth, allDetected) = closedIntervals(now: now)
-        var combined = EventMetrics(truth: [], detected: [])
-        for device in devices.sorted() {
-            combined = combined.merged(with: EventMetrics(truth: allTruth[device] ?? [], detected: allDetected[device] ?? [], tolerance: tolerance))
-        }
-        return combined
+        // One merge of all devices: merging them one by one re-sorted every kind once per device.
+        return EventMetrics.merging(devices.sorted().map { device in
+            EventMetrics(truth: allTruth[device] ?? [], detected: allDetected[device] ?? [], tolerance: tolerance)
+        })
     }
 
     /// Monitored device-hours: devices times the time span seen.
@@ -73,23 +72,29 @@ public struct EpisodeCollector: Sendable {
 
 extension EventMetrics {
     /// Adds the figures of another device (or file): counts add, delays concatenate, kinds merge.
-    public func merged(with other: EventMetrics) -> EventMetrics {
-        var result = self
-        result.trueAnomalies += other.trueAnomalies
-        result.detectedAnomalies += other.detectedAnomalies
-        result.alarms += other.alarms
-        result.falseAlarms += other.falseAlarms
-        result.delaysMilliseconds += other.delaysMilliseconds
-        var kinds = Dictionary(uniqueKeysWithValues: byKind.map { ($0.kind, $0) })
-        for figures in other.byKind {
-            guard var existing = kinds[figures.kind] else { kinds[figures.kind] = figures; continue }
-            let delaySum = (existing.meanDelayMilliseconds ?? 0) * Double(existing.detected) + (figures.meanDelayMilliseconds ?? 0) * Double(figures.detected)
-            existing.total += figures.total
-            existing.detected += figures.detected
-            existing.meanDelayMilliseconds = existing.detected > 0 ? delaySum / Double(existing.detected) : nil
-            kinds[figures.kind] = existing
+    public func merged(with other: EventMetrics) -> EventMetrics { Self.merging([self, other]) }
+
+    /// The figures of several devices (or files) together: counts add, delays concatenate, kinds merge.
+    public static func merging(_ parts: [EventMetrics]) -> EventMetrics {
+        var result = EventMetrics(truth: [], detected: [])
+        var kinds: [String: (total: Int, detected: Int, delaySum: Double)] = [:]
+        for part in parts {
+            result.trueAnomalies += part.trueAnomalies
+            result.detectedAnomalies += part.detectedAnomalies
+            result.alarms += part.alarms
+            result.falseAlarms += part.falseAlarms
+            result.delaysMilliseconds += part.delaysMilliseconds
+            for figures in part.byKind {
+                kinds[figures.kind, default: (0, 0, 0)].total += figures.total
+                kinds[figures.kind]!.detected += figures.detected
+                kinds[figures.kind]!.delaySum += (figures.meanDelayMilliseconds ?? 0) * Double(figures.detected)
+            }
         }
-        result.byKind = kinds.keys.sorted().map { kinds[$0]! }
+        result.byKind = kinds.keys.sorted().map { kind in
+            let figures = kinds[kind]!
+            return KindFigures(kind: kind, total: figures.total, detected: figures.detected,
+                               meanDelayMilliseconds: figures.detected > 0 ? figures.delaySum / Double(figures.detected) : nil)
+        }
         return result
     }
 }

@@ -12,7 +12,13 @@ public struct Interval: Sendable, Hashable, Codable {
     }
 
     public func overlaps(_ other: Interval, tolerance: Int64 = 0) -> Bool {
-        start <= other.end + tolerance && other.start <= end + tolerance
+        // Saturating: ends near Int64.max (from a hostile truth log) must compare, not trap.
+        start <= Self.adding(other.end, tolerance) && other.start <= Self.adding(end, tolerance)
+    }
+
+    static func adding(_ value: Int64, _ tolerance: Int64) -> Int64 {
+        let (sum, overflow) = value.addingReportingOverflow(tolerance)
+        return overflow ? (tolerance > 0 ? .max : .min) : sum
     }
 }
 
@@ -44,7 +50,7 @@ public struct EventMetrics: Sendable, Hashable, Codable {
         return 2 * recall * precision / (recall + precision)
     }
     public var meanDelayMilliseconds: Double? {
-        delaysMilliseconds.isEmpty ? nil : Double(delaysMilliseconds.reduce(0, +)) / Double(delaysMilliseconds.count)
+        Self.mean(delaysMilliseconds)
     }
     public var medianDelayMilliseconds: Int64? {
         delaysMilliseconds.isEmpty ? nil : delaysMilliseconds.sorted()[delaysMilliseconds.count / 2]
@@ -67,7 +73,8 @@ public struct EventMetrics: Sendable, Hashable, Codable {
             perKind[kind, default: (0, 0, [])].total += 1
             if let first = overlapping.min(by: { $0.start < $1.start }) {
                 found += 1
-                let delay = max(0, first.start - anomaly.start)
+                let (difference, overflow) = first.start.subtractingReportingOverflow(anomaly.start)
+                let delay = overflow ? Int64.max : max(0, difference)
                 delays.append(delay)
                 perKind[kind]!.detected += 1
                 perKind[kind]!.delays.append(delay)
@@ -79,7 +86,12 @@ public struct EventMetrics: Sendable, Hashable, Codable {
         byKind = perKind.keys.sorted().map { kind in
             let figures = perKind[kind]!
             return KindFigures(kind: kind, total: figures.total, detected: figures.detected,
-                               meanDelayMilliseconds: figures.delays.isEmpty ? nil : Double(figures.delays.reduce(0, +)) / Double(figures.delays.count))
+                               meanDelayMilliseconds: Self.mean(figures.delays))
         }
+    }
+
+    /// Summed as Double: many long delays must not overflow Int64.
+    static func mean(_ delays: [Int64]) -> Double? {
+        delays.isEmpty ? nil : delays.reduce(0.0) { $0 + Double($1) } / Double(delays.count)
     }
 }

@@ -17,10 +17,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let integer = try? container.decode(Int64.self) {
+        // |ts| < 9e15 (the year 287,000) either way: far-off values are typos or attacks, and keeping them small
+        // keeps every sum and difference of timestamps clear of Int64 overflow.
+        if let integer = try? container.decode(Int64.self), integer.magnitude < Self.limit {
             milliseconds = integer
         } else if let number = try? container.decode(Double.self), number.isFinite, number.rounded() == number,
-                  abs(number) < 9.0e15 {
+                  abs(number) < Double(Self.limit) {
             milliseconds = Int64(number)
         } else if let text = try? container.decode(String.self), let parsed = Timestamp(rfc3339: text) {
             self = parsed
@@ -28,6 +30,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "ts must be epoch milliseconds or an RFC 3339 time")
         }
     }
+
+    /// The largest magnitude decoded, exclusive: 9e15 ms.
+    public static let limit: UInt64 = 9_000_000_000_000_000
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

@@ -53,6 +53,30 @@ struct DashboardUnitTests {
         #expect(view.episodes.metrics(now: 6_000).detectedAnomalies == 1)
     }
 
+    @Test("Accuracy data is bounded: kinds past 32 count as other, and truth and events together start afresh past the limit")
+    func episodeBounds() {
+        var view = LiveView(seriesPoints: 10, recentEvents: 2)
+        func truth(_ index: Int, _ state: GroundTruthRecord.State) -> GroundTruthRecord {
+            GroundTruthRecord(device: "pump-01", id: "t\(index)", kind: "kind-\(index)", state: state, sensors: [], ts: Timestamp(milliseconds: Int64(index)))
+        }
+        for index in 0..<40 {
+            view.record(truth(index, .start))
+            view.record(truth(index, .end))
+        }
+        let kinds = view.episodes.metrics(now: 100).byKind
+        #expect(kinds.count == LiveView.maximumKinds + 1)
+        #expect(kinds.first { $0.kind == "other" }?.total == 8)
+        // Events count too, once truth has been seen: the 10,000th record after those 80 starts afresh.
+        for index in 0..<(LiveView.episodeLimit - 80) {
+            view.record(AnomalyEvent(eventID: "e\(index)", device: "pump-01", state: .open, startedAt: Timestamp(milliseconds: 1), ts: Timestamp(milliseconds: 1),
+                                     endedAt: nil, score: 0.7, peakScore: 0.7, threshold: 0.6, severity: .warning, contributors: [], triggerSeq: nil,
+                                     model: "m", agent: "a"))
+        }
+        #expect(view.episodes.metrics(now: 100).trueAnomalies == 40)
+        view.record(truth(99, .end))
+        #expect(view.episodes.metrics(now: 100).trueAnomalies == 1 && view.episodes.metrics(now: 100).alarms == 0)
+    }
+
     @Test("A reloaded model with other sensors starts the series afresh")
     func modelChange() {
         var view = LiveView(seriesPoints: 10, recentEvents: 5)

@@ -49,6 +49,17 @@ struct MetricsTests {
         #expect(metrics.falseAlarmsPerDeviceHour(deviceHours: 2) == 0.5)
     }
 
+    @Test("Intervals at the ends of Int64 and thousands of long delays give figures, not a trap")
+    func extremes() {
+        let truth = [Interval(start: 0, end: .max, kind: "k")] + (0..<2_000).map { _ in Interval(start: -9_000_000_000_000_000, end: 0, kind: "k") }
+        let metrics = EventMetrics(truth: truth, detected: [Interval(start: 8_999_999_999_999_999, end: .max)], tolerance: 5_000)
+        #expect(metrics.detectedAnomalies == 1, "only the one reaching Int64.max overlaps")
+        let delays = EventMetrics(truth: truth.dropFirst().map { $0 }, detected: [Interval(start: 0, end: 1)], tolerance: .max)
+        #expect(delays.detectedAnomalies == 2_000)
+        #expect(delays.meanDelayMilliseconds == 9e15, "2,000 delays of 9e15 ms would overflow an Int64 sum")
+        #expect(delays.byKind.first?.meanDelayMilliseconds == 9e15)
+    }
+
     @Test("Tolerance lets a detection just after the end count")
     func tolerance() {
         let truth = [Interval(start: 0, end: 10)]
@@ -81,5 +92,18 @@ struct EpisodeCollectorTests {
         #expect(metrics.delaysMilliseconds.sorted() == [500, 2_000])
         #expect(metrics.byKind.map(\.kind) == ["drift", "spike"])
         #expect(abs(collector.deviceHours - 2 * 7.0 / 3600) < 1e-12)  // devices a and b, from 1 s to 8 s
+    }
+
+    @Test("Merging per-device figures at once gives what merging them one by one does")
+    func mergingAtOnce() {
+        let parts = (0..<5).map { index in
+            EventMetrics(truth: [Interval(start: 0, end: 10, kind: index % 2 == 0 ? "spike" : "drift"), Interval(start: 100, end: 110, kind: "stuck")],
+                         detected: [Interval(start: Int64(index), end: 20), Interval(start: 500, end: 510)])
+        }
+        let oneByOne = parts.dropFirst().reduce(parts[0]) { $0.merged(with: $1) }
+        let atOnce = EventMetrics.merging(parts)
+        #expect(atOnce == oneByOne)
+        #expect(atOnce.byKind.map(\.kind) == ["drift", "spike", "stuck"])
+        #expect(atOnce.byKind[1].meanDelayMilliseconds == 2, "spike delays 0, 2, 4")
     }
 }

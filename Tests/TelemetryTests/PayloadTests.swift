@@ -29,10 +29,14 @@ struct PayloadTests {
         #expect(message.values["pressure"] == nil)
     }
 
-    @Test("Garbage time is refused")
-    func badTimestamp() {
-        let json = #"{"ts":"yesterday","values":{}}"#
-        #expect(throws: DecodingError.self) { try decoder.decode(TelemetryMessage.self, from: Data(json.utf8)) }
+    @Test("Garbage time is refused, and so is time beyond ±9e15 ms, as an integer or a float")
+    func badTimestamp() throws {
+        for ts in [#""yesterday""#, "9223372036854775807", "-9223372036854775808", "9000000000000000", "9e15", "-9.1e15"] {
+            let json = #"{"ts":"# + ts + #","values":{}}"#
+            #expect(throws: DecodingError.self, "\(ts)") { try decoder.decode(TelemetryMessage.self, from: Data(json.utf8)) }
+        }
+        let edge = try decoder.decode(TelemetryMessage.self, from: Data(#"{"ts":-8999999999999999,"values":{}}"#.utf8))
+        #expect(edge.ts.milliseconds == -8_999_999_999_999_999)
     }
 
     @Test("Telemetry round-trips")
