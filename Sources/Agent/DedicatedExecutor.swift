@@ -1,8 +1,8 @@
 import Foundation
 
 /// A thread of the agent's own for its async work: forwarding events, health, the run loop. Swift's
-/// cooperative pool has one thread per core, two on a small gateway, and the dashboard's request handlers
-/// run there; requests that keep those threads busy must not hold back the alerts.
+/// cooperative pool has one thread per core, two on a small gateway, shared with whatever else runs
+/// there (the HTTP server once did, and a request that kept both threads busy held back the alerts).
 final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.

@@ -87,7 +87,7 @@ const $ = (id) => document.getElementById(id);
 const status = $("status").dataset;
 status.frames = "0"; status.points = "0"; status.events = "0";
 const view = { device: null, sensors: [], threshold: null, maxPoints: 300, paused: false, ts: [], score: [], anomalous: [], values: [],
-               truth: [], events: [], charts: {}, source: null, autotest: location.hash === "#autotest", injectAt: null };
+               truth: [], events: [], scoreChart: null, sensorCharts: [], source: null, autotest: location.hash === "#autotest", injectAt: null };
 
 const fmtTime = (ms) => new Date(ms).toLocaleTimeString();
 const fmt = (x, digits = 3) => x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits);
@@ -130,14 +130,16 @@ function makeChart(title, wide, color) {
 }
 
 function buildCharts() {
-  Object.values(view.charts).forEach((c) => c.destroy());
+  allCharts().forEach((c) => c.destroy());
   $("charts").innerHTML = "";
-  view.charts = {};
   const palette = ["#2b6cd4", "#8a4fd1", "#1f8a4c", "#c2571a", "#0f8a9a", "#7a7f12"];
-  view.charts.score = makeChart("anomaly score (dashed: threshold)", true, "#1d2330");
-  view.charts.score.data.datasets.push({ label: "threshold", data: [], borderColor: "#d1373f", borderDash: [6, 4], borderWidth: 1, pointRadius: 0 });
-  view.sensors.forEach((s, i) => { view.charts[s] = makeChart(s, false, palette[i % palette.length]); });
+  view.scoreChart = makeChart("anomaly score (dashed: threshold)", true, "#1d2330");
+  view.scoreChart.data.datasets.push({ label: "threshold", data: [], borderColor: "#d1373f", borderDash: [6, 4], borderWidth: 1, pointRadius: 0 });
+  // By position, not by name: a sensor may be called "score" or "__proto__".
+  view.sensorCharts = view.sensors.map((s, i) => makeChart(s, false, palette[i % palette.length]));
 }
+
+function allCharts() { return (view.scoreChart ? [view.scoreChart] : []).concat(view.sensorCharts); }
 
 function resetSeries() { view.ts = []; view.score = []; view.anomalous = []; view.values = view.sensors.map(() => []); }
 
@@ -157,20 +159,19 @@ function append(series) {
 }
 
 function draw() {
-  if (view.paused || !view.charts.score) return;
+  if (view.paused || !view.scoreChart) return;
   const points = (ys) => view.ts.map((t, i) => ({ x: t, y: ys[i] }));
   const flagged = (ys) => view.ts.flatMap((t, i) => (view.anomalous[i] && ys[i] !== null ? [{ x: t, y: ys[i] }] : []));
-  const score = view.charts.score;
+  const score = view.scoreChart;
   score.data.datasets[0].data = points(view.score);
   score.data.datasets[1].data = flagged(view.score);
   score.data.datasets[2].data = view.ts.length ? [{ x: view.ts[0], y: view.threshold }, { x: view.ts[view.ts.length - 1], y: view.threshold }] : [];
-  view.sensors.forEach((s, k) => {
-    const chart = view.charts[s];
+  view.sensorCharts.forEach((chart, k) => {
     chart.data.datasets[0].data = points(view.values[k]);
     chart.data.datasets[1].data = flagged(view.values[k]);
   });
   // One time axis for every chart, so a spike lines up across sensors and score.
-  Object.values(view.charts).forEach((c) => {
+  allCharts().forEach((c) => {
     c.options.scales.x.min = view.ts[0]; c.options.scales.x.max = view.ts[view.ts.length - 1];
     c.update("none");
   });
@@ -269,7 +270,8 @@ function connect(device) {
 }
 
 function fillSensorChoice() {
-  $("sensor").innerHTML = view.sensors.map((s) => `<option>${esc(s)}</option>`).join("");
+  // The value exactly as named: an option's text is trimmed and collapsed, its value attribute is not.
+  $("sensor").innerHTML = view.sensors.map((s) => `<option value="${esc(s)}">${esc(s)}</option>`).join("");
 }
 
 async function control(body) {

@@ -42,24 +42,22 @@ extension DashboardServer {
         routes.add("GET", "/api/events") { _ in .json(service.liveEvents) }
         routes.add("GET", "/api/accuracy") { _ in .json(service.liveAccuracy()) }
         routes.add("GET", "/api/stream") { request in Self.stream(service: service, request: request) }
-        routes.add("POST", "/api/emulator") { request in await Self.control(service: service, request: request) }
+        routes.add("POST", "/api/emulator") { request in Self.control(service: service, request: request) }
     }
 
     /// Server-Sent Events: a frame at once, then one every `interval` seconds (default 1) with the new points.
     static func stream(service: AgentService, request: HTTPRequest) -> HTTPResponse {
         let device = request.query["device"].flatMap { TopicLevel.problem(with: $0) == nil ? $0 : nil }
         let interval = min(10, max(0.2, request.query["interval"].flatMap(Double.init) ?? 1))
-        struct Cursor: Sendable { var since: Int?; var device: String?; var first = true }
-        let events = ServerSentEvents(initial: Cursor(since: nil, device: device)) { cursor in
-            if !cursor.first { try? await Task.sleep(for: .seconds(interval)) }
-            cursor.first = false
+        struct Cursor: Sendable { var since: Int?; var device: String? }
+        let events = ServerSentEvents.body(initial: Cursor(since: nil, device: device), every: interval) { cursor in
             let frame = LiveFrame.make(service: service, device: cursor.device, since: cursor.since)
             // Follow the device the first frame picked, and send each point once.
             cursor.device = frame.device
             if let next = frame.series?.next { cursor.since = next - 1 }
             return String(decoding: JSONResponse.encode(frame), as: UTF8.self)
         }
-        return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"], body: events.body)
+        return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"], body: events)
     }
 
     /// The longest control command read; the server has already refused bodies over its own, larger limit.
@@ -67,7 +65,7 @@ extension DashboardServer {
 
     /// `POST /api/emulator` with a control command (`{"command":"inject","device":…}`), published on the
     /// configured emulator's control topic.
-    static func control(service: AgentService, request: HTTPRequest) async -> HTTPResponse {
+    static func control(service: AgentService, request: HTTPRequest) -> HTTPResponse {
         guard service.configuration.http.emulator != nil else {
             return .text(409, "no emulator is configured (http.emulator / --emulator): controls are off\n")
         }
@@ -87,7 +85,7 @@ extension DashboardServer {
             return .text(400, "inject needs a device and a kind\n")
         }
         do {
-            try await service.sendEmulatorCommand(command)
+            try service.sendEmulatorCommand(command)
             return .text(202, "sent \(command.command.rawValue)\n")
         } catch {
             return .text(503, "could not publish the command: \(error)\n")

@@ -30,7 +30,7 @@ public final class DashboardServer: Sendable {
         do {
             server = try HTTPServer(address: http.address, port: UInt16(http.port), logger: logger) { [routes] request in
                 guard access.allows(request) else { return AccessControl.challenge }
-                return await routes.respond(to: request) { access.refusesCrossSite($0) ? AccessControl.crossSite : nil }
+                return routes.respond(to: request) { access.refusesCrossSite($0) ? AccessControl.crossSite : nil }
             }
         } catch {
             throw ConfigurationError(key: "http.address", "\(http.address) cannot be listened on: \(error)")

@@ -1,23 +1,20 @@
+import Foundation
 import HTTP1Server
+import Synchronization
 
-/// An endless `text/event-stream` body: `produce` is awaited for each frame (it decides the pace) and
-/// returns the event's data, or nil to end the stream. The server stops asking when the client goes away.
-actor ServerSentEvents<State: Sendable> {
-    private var state: State
-    private let produce: @Sendable (inout State) async -> String?
-
-    init(initial: State, produce: @escaping @Sendable (inout State) async -> String?) {
-        state = initial
-        self.produce = produce
+/// Endless `text/event-stream` bodies. The server asks for each event on the connection's own thread, so
+/// pacing is a plain sleep there.
+enum ServerSentEvents {
+    /// One event at once, then one every `interval` seconds, each made by `frame` (which may update `state`
+    /// to follow the client). JSON has no raw newlines, so one data line holds an event.
+    static func body<State: Sendable>(initial: State, every interval: Double,
+                                      frame: @escaping @Sendable (inout State) -> String) -> HTTPResponse.Body {
+        let state = Mutex(initial)
+        let started = Atomic<Bool>(false)
+        return .stream {
+            if started.exchange(true, ordering: .relaxed) { Thread.sleep(forTimeInterval: interval) }
+            let data = state.withLock { frame(&$0) }
+            return Array("data: \(data)\n\n".utf8)
+        }
     }
-
-    func next() async -> [UInt8]? {
-        var state = self.state
-        defer { self.state = state }
-        guard let data = await produce(&state) else { return nil }
-        // One event per frame; JSON has no raw newlines, so one data line suffices.
-        return Array("data: \(data)\n\n".utf8)
-    }
-
-    nonisolated var body: HTTPResponse.Body { .stream { await self.next() } }
 }

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// One client connection, on its own thread: reads requests under the server's limits, hands each to the
-/// handler, writes the answers, until the client closes, a limit is hit or the server stops.
+/// handler on this same thread, writes the answers, until the client closes, a limit is hit or the server stops.
 struct Connection {
     let fd: Int32
     let server: HTTPServer
@@ -48,11 +48,7 @@ struct Connection {
             var request = head.request
             request.body = Array(buffer[headEnd..<end])
             buffer.removeFirst(end)
-            let handler = server.handler, complete = request
-            guard let response = Self.wait(atMost: limits.handlerSeconds, { await handler(complete) }) else {
-                server.logger.warning("HTTP handler took too long; answered 503", metadata: ["request": "\(request.method) \(request.target)"])
-                return answer(status: 503, "the answer took too long; try again shortly\n")
-            }
+            let response = server.handler(request)
             // The raw target: printable ASCII only, so it cannot forge log lines as a decoded path could.
             server.logger.debug("\(request.method) \(request.target) \(response.status)")
             guard respond(with: response, to: request, keepAlive: head.keepAlive) else { return }
@@ -76,7 +72,7 @@ struct Connection {
             defer { server.endStream() }
             // No length to announce: the end of the stream is the end of the connection.
             guard write(response.head(contentLength: nil, keepAlive: false), within: limits.writeSeconds), !headOnly else { return false }
-            while !server.isStopped, let piece = Self.wait(atMost: limits.handlerSeconds, next) ?? nil, write(piece, within: limits.writeSeconds) {}
+            while !server.isStopped, let piece = next(), write(piece, within: limits.writeSeconds) {}
             return false
         }
     }
@@ -141,20 +137,5 @@ struct Connection {
         let remaining = deadline - ContinuousClock.now
         guard remaining > .zero else { return nil }
         return Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
-    }
-
-    /// Runs async work from this thread and waits for it, at most `seconds`; nil, with the work's task
-    /// cancelled, when it takes longer. The thread is the connection's own, so waiting blocks nobody else.
-    static func wait<Value: Sendable>(atMost seconds: Double, _ work: @escaping @Sendable () async -> Value) -> Value? {
-        let result = Locked<Value?>(nil)
-        let task = Task {
-            let value = await work()
-            result.update { $0 = value }
-        }
-        guard let value = result.wait(until: Date(timeIntervalSinceNow: seconds), for: { $0 }) else {
-            task.cancel()
-            return nil
-        }
-        return value
     }
 }

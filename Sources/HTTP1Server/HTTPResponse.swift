@@ -3,8 +3,9 @@
 public struct HTTPResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
-        /// Awaited for each piece until it returns nil; the server stops asking when the client goes away.
-        case stream(@Sendable () async -> [UInt8]?)
+        /// Called for each piece, on the connection's thread (it may block, to pace the stream), until it
+        /// returns nil; the server stops asking when the client goes away or the server stops.
+        case stream(@Sendable () -> [UInt8]?)
     }
 
     public var status: Int

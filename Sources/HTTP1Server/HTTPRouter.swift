@@ -2,7 +2,7 @@
 /// 404; one that matches with another method is 405 with `Allow` (RFC 9110 §15.5.6). HEAD is answered as
 /// GET; the server leaves out the body.
 public struct HTTPRouter: Sendable {
-    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
     struct Route: Sendable {
         var method: String
@@ -29,7 +29,7 @@ public struct HTTPRouter: Sendable {
 
     /// The matching route's answer. `admit` sees the request once a route and method match, and may answer
     /// in its place (a refusal), so that 404 and 405 never depend on it.
-    public func respond(to request: HTTPRequest, admit: (HTTPRequest) -> HTTPResponse? = { _ in nil }) async -> HTTPResponse {
+    public func respond(to request: HTTPRequest, admit: (HTTPRequest) -> HTTPResponse? = { _ in nil }) -> HTTPResponse {
         let method = request.method == "HEAD" ? "GET" : request.method
         var allowed: [String] = []
         for route in routes {
@@ -41,7 +41,7 @@ public struct HTTPRouter: Sendable {
             var routed = request
             routed.routeParameters = parameters
             if let refusal = admit(routed) { return refusal }
-            return await route.handler(routed)
+            return route.handler(routed)
         }
         guard allowed.isEmpty else {
             if allowed.contains("GET") { allowed.append("HEAD") }

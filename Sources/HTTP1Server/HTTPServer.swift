@@ -7,8 +7,9 @@ import Glibc
 
 /// A small HTTP/1.1 server on plain sockets, for a dashboard, probes and metrics on a gateway: a thread
 /// per connection, at most `Limits.maximumConnections` of them, every request head and body bounded in
-/// size and in time. Handlers are async and run on Swift's pool; reading and writing sockets never does,
-/// so a slow or hostile client holds at most its own thread.
+/// size and in time. Handlers are synchronous and run on the connection's own thread, never on Swift's
+/// cooperative pool: a slow client or a slow handler holds its own connection and nothing else, so a
+/// probe is answered whatever other requests are doing.
 public final class HTTPServer: Sendable {
     public struct Limits: Sendable {
         /// Request line and header fields together (nginx's default buffers hold 8 KiB per line).
@@ -23,9 +24,6 @@ public final class HTTPServer: Sendable {
         /// Time for a client to take a whole response, or one piece of a stream: a client that reads slowly
         /// cannot hold its connection longer.
         public var writeSeconds: Double = 10
-        /// Time for a handler to answer, or a stream to produce its next piece; then the client gets 503 and
-        /// the handler's task is cancelled.
-        public var handlerSeconds: Double = 15
         /// Streamed responses at once (each holds a connection for as long as its client stays); one more
         /// is answered 503, so streams can never take the connections the probes need.
         public var maximumStreams = 16
@@ -36,7 +34,7 @@ public final class HTTPServer: Sendable {
     let port: UInt16
     let limits: Limits
     let logger: Logger
-    let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    let handler: @Sendable (HTTPRequest) -> HTTPResponse
     let sockets = Locked(Sockets())
 
     struct Sockets {
@@ -49,7 +47,7 @@ public final class HTTPServer: Sendable {
 
     /// - Throws: `HTTPServerError` when `address` is not an IPv4 address.
     public init(address: String, port: UInt16, limits: Limits = Limits(), logger: Logger,
-                handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) throws(HTTPServerError) {
+                handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(HTTPServerError) {
         var parsed = in_addr()
         guard inet_pton(AF_INET, address, &parsed) == 1 else { throw HTTPServerError("\(address.debugDescription) is not an IPv4 address") }
         self.address = parsed

@@ -96,11 +96,12 @@ struct HTTPServerTests {
         try await withServer(extra: { router in
             router.add("GET", "/count") { request in
                 let limit = Int(request.query["to"] ?? "") ?? Int.max
-                let counter = Counter()
+                let counter = Atomic<Int>(0)
                 return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: .stream {
                     asked.add(1, ordering: .relaxed)
-                    guard let next = await counter.next(below: limit) else { return nil }
-                    try? await Task.sleep(for: .milliseconds(10))
+                    let next = counter.add(1, ordering: .relaxed).oldValue
+                    guard next < limit else { return nil }
+                    usleep(10_000)
                     return Array("\(next)\n".utf8)
                 })
             }
@@ -141,22 +142,24 @@ struct HTTPServerTests {
         }
     }
 
-    @Test("A handler that takes too long gets the client a 503 and its task cancelled")
-    func slowHandler() async throws {
-        var limits = HTTPServer.Limits()
-        limits.handlerSeconds = 0.3
-        let cancelled = Atomic<Bool>(false)
-        try await withServer(limits: limits, extra: { router in
-            router.add("GET", "/slow") { _ in
-                try? await Task.sleep(for: .seconds(5))
-                if Task.isCancelled { cancelled.store(true, ordering: .relaxed) }
-                return .text(200, "late")
+    @Test("Handlers run on their connections' threads: handlers that block hold neither other requests nor Swift's pool")
+    func blockingHandlers() async throws {
+        let released = Atomic<Bool>(false), blocked = Atomic<Int>(0)
+        try await withServer(extra: { router in
+            router.add("GET", "/block") { _ in
+                blocked.add(1, ordering: .relaxed)
+                while !released.load(ordering: .relaxed) { usleep(10_000) }
+                return .text(200, "released")
             }
         }) { port in
-            // The handler would answer 200 after 5 s: a 503 is the deadline's (no timing asserted on a shared machine).
-            let answer = try await RawClient(port: port).request("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(answer.hasPrefix("HTTP/1.1 503 ") && answer.contains("Retry-After: 1"))
-            try await eventually("the handler's task cancelled") { cancelled.load(ordering: .relaxed) }
+            // More blocked handlers than the pool has threads (one per core).
+            let clients = try (0..<(ProcessInfo.processInfo.activeProcessorCount + 2)).map { _ in try RawClient(port: port) }
+            for client in clients { client.send("GET /block HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") }
+            try await eventually("every handler blocked") { blocked.load(ordering: .relaxed) == clients.count }
+            #expect(try await RawClient(port: port).request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200 "))
+            #expect(await Task.detached { 42 }.value == 42, "the pool is free")
+            released.store(true, ordering: .relaxed)
+            for client in clients { #expect(await client.readToEnd().hasSuffix("released")) }
         }
     }
 
@@ -167,7 +170,7 @@ struct HTTPServerTests {
         try await withServer(limits: limits, extra: { router in
             router.add("GET", "/ticks") { _ in
                 HTTPResponse(status: 200, body: .stream {
-                    try? await Task.sleep(for: .milliseconds(20))
+                    usleep(20_000)
                     return Array("tick\n".utf8)
                 })
             }
@@ -237,16 +240,7 @@ struct HTTPServerTests {
             }
         }
         extra(&router)
-        return try HTTPServer(address: "127.0.0.1", port: port, limits: limits, logger: Logger(label: "test")) { [router] in await router.respond(to: $0) }
-    }
-}
-
-actor Counter {
-    var value = 0
-    func next(below limit: Int) -> Int? {
-        guard value < limit else { return nil }
-        defer { value += 1 }
-        return value
+        return try HTTPServer(address: "127.0.0.1", port: port, limits: limits, logger: Logger(label: "test")) { [router] in router.respond(to: $0) }
     }
 }
 

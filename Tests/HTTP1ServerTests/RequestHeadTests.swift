@@ -94,23 +94,23 @@ struct RequestHeadTests {
 @Suite("Routing: parameters, 404, 405 with Allow, HEAD as GET")
 struct HTTPRouterTests {
     @Test("A route's parameters reach its handler; a known path with another method is 405 and says what is allowed")
-    func routes() async {
+    func routes() {
         var router = HTTPRouter()
         router.add("GET", "/api/devices/:device/series") { .text(200, "series of \($0.routeParameters["device"] ?? "?")") }
         router.add("POST", "/api/emulator") { _ in .text(202, "sent") }
         router.add("GET", "/") { _ in .text(200, "page") }
-        func answer(_ method: String, _ target: String) async -> (Int, String, String?) {
-            let response = await router.respond(to: HTTPRequest(method: method, target: target))
+        func answer(_ method: String, _ target: String) -> (Int, String, String?) {
+            let response = router.respond(to: HTTPRequest(method: method, target: target))
             guard case .bytes(let body) = response.body else { return (response.status, "<stream>", nil) }
             return (response.status, String(decoding: body, as: UTF8.self), response.headers["Allow"])
         }
-        #expect(await answer("GET", "/api/devices/pump-07/series?since=3") == (200, "series of pump-07", nil))
-        #expect(await answer("HEAD", "/api/devices/pump-07/series").0 == 200)
-        #expect(await answer("GET", "/").1 == "page")
-        #expect(await answer("GET", "/api/devices/pump-07").0 == 404)
-        #expect(await answer("GET", "/nothing").0 == 404)
-        let wrong = await answer("DELETE", "/api/devices/x/series")
+        #expect(answer("GET", "/api/devices/pump-07/series?since=3") == (200, "series of pump-07", nil))
+        #expect(answer("HEAD", "/api/devices/pump-07/series").0 == 200)
+        #expect(answer("GET", "/").1 == "page")
+        #expect(answer("GET", "/api/devices/pump-07").0 == 404)
+        #expect(answer("GET", "/nothing").0 == 404)
+        let wrong = answer("DELETE", "/api/devices/x/series")
         #expect(wrong.0 == 405 && wrong.2 == "GET, HEAD")
-        #expect(await answer("GET", "/api/emulator").2 == "POST")
+        #expect(answer("GET", "/api/emulator").2 == "POST")
     }
 }
