@@ -1,3 +1,5 @@
+import Foundation
+
 /// A topic with named placeholders that each stand for exactly one topic level, such as
 /// `sensors/{device}/telemetry` or `alerts/agent/{agent}/health`.
 ///
@@ -154,6 +156,12 @@ public enum TopicLevel {
                     return "contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))"
                 }
             }
+        }
+        // Swift compares strings by canonical equivalence, so "café" spelt with é and with e + U+0301 would be
+        // one device to the agent and two to the broker. Only the composed spelling (NFC) is taken; ASCII ids,
+        // nearly all, are NFC as they are.
+        if !value.utf8.allSatisfy({ $0 < 0x80 }), !value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8) {
+            return "is not in Unicode normalization form C (compose its accents, as most keyboards do)"
         }
         return nil
     }
