@@ -22,7 +22,7 @@ test-deps: ## deps, plus what the tests use: chromium (dashboard in a browser), 
 build: deps ## debug build of everything
 	$(SWIFT) build
 
-test: test-deps ## install what is missing, run every test, then the MQTT tests under ThreadSanitizer
+test: test-deps ## install what is missing, run every test, then the MQTT and HTTP server tests under ThreadSanitizer
 	$(SWIFT) test
 	$(MAKE) --no-print-directory test-tsan
 

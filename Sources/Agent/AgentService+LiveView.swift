@@ -22,7 +22,7 @@ extension AgentService {
 
     /// The latest `limit` true anomalies of `device` (from the ground-truth topic) for shading, still-open
     /// ones ending now.
-    public func truthIntervals(device: String, limit: Int = 100) -> [Interval] {
+    public func truthIntervals(device: String, limit: Int) -> [Interval] {
         let now = Timestamp.now().milliseconds
         // The collector is a value: copying it is cheap (its arrays are shared until the hot path appends).
         let episodes = core.withLock { $0.live?.episodes }
@@ -30,13 +30,14 @@ extension AgentService {
     }
 
     /// Event-wise accuracy against the ground truth so far (tolerance as `evaluate --live` uses by default).
-    /// Every open dashboard asks each second: computed at most once per second and change of the episodes.
+    /// Every open dashboard asks each second: computed again only when a second has passed and the episodes
+    /// changed since.
     public func liveAccuracy(toleranceMilliseconds: Int64 = 5000) -> LiveAccuracy {
         let now = Timestamp.now().milliseconds
-        let (truthSeen, changes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodeChanges ?? 0) }
+        // The collector is a value: copying it under the lock is cheap (its storage is shared until written).
+        let (truthSeen, changes, episodes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodeChanges ?? 0, $0.live?.episodes) }
         let key = AccuracyKey(changes: changes, second: now / 1000, tolerance: toleranceMilliseconds)
         if let cached = accuracyCache.withLock({ $0?.key == key ? $0?.accuracy : nil }) { return cached }
-        let episodes = core.withLock { $0.live?.episodes }
         let accuracy = LiveAccuracy(truthSeen: truthSeen,
                                     metrics: episodes?.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
         accuracyCache.withLock { $0 = (key, accuracy) }
@@ -61,7 +62,8 @@ extension AgentService {
         core.withLock { core in core.detector.map { ($0.model.id, $0.spec.sensors, $0.model.threshold) } }
     }
 
-    /// Publishes a command on the configured emulator's control topic (QoS 1, awaiting the broker's ack).
+    /// Publishes a command on the configured emulator's control topic, at most once (QoS 0) and only while
+    /// connected.
     /// - Throws: `ConfigurationError` when no emulator is configured (`http.emulator`), or `MQTTError`.
     public func sendEmulatorCommand(_ command: ControlCommand) throws {
         guard let emulator = configuration.http.emulator else {

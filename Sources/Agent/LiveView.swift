@@ -25,8 +25,8 @@ struct LiveView: Sendable {
     static let episodeLimit = 10_000
     /// Kinds beyond this many are counted as "other": each is a row of every frame.
     static let maximumKinds = 32
-    /// Longer kinds (and ids over twice this) are not ground truth anyone sends; such records are ignored.
     static let maximumKindBytes = 64
+    static let maximumIDBytes = 128
 
     init(seriesPoints: Int, recentEvents: Int) {
         self.seriesPoints = seriesPoints
@@ -49,13 +49,15 @@ struct LiveView: Sendable {
         if let index = events.lastIndex(where: { $0.eventID == event.eventID }) { events.remove(at: index) }
         events.append(event)
         if events.count > recentEventLimit { events.removeFirst(events.count - recentEventLimit) }
-        if truthSeen {
-            countEpisodeRecord()
-            episodes.add(event)
-        }
+        // Only what changes the episodes counts: an open event's updates (one per health interval or
+        // score change) would spend the budget and the accuracy cache for nothing.
+        if truthSeen, episodes.add(event) { countEpisodeRecord() }
     }
 
+    /// Ignores a record with a kind over `maximumKindBytes` or an id over `maximumIDBytes`: no ground
+    /// truth anyone sends, and each would be a row of every frame.
     mutating func record(_ truth: GroundTruthRecord) {
+        guard truth.kind.utf8.count <= Self.maximumKindBytes, truth.id.utf8.count <= Self.maximumIDBytes else { return }
         truthSeen = true
         countEpisodeRecord()
         var truth = truth

@@ -8,10 +8,10 @@ import HTTP1Server
 struct AccessControl: Sendable {
     let token: String?
 
-    static let openPaths: Set<String> = ["/healthz", "/readyz"]
+    static let openPaths: Set<[String]> = [["healthz"], ["readyz"]]
 
     func allows(_ request: HTTPRequest) -> Bool {
-        guard let token, !Self.openPaths.contains(request.path) else { return true }
+        guard let token, !Self.openPaths.contains(request.pathSegments) else { return true }
         guard let header = request.headers["Authorization"] else { return false }
         if header.hasPrefix("Bearer ") {
             return Self.constantTimeEqual(String(header.dropFirst(7)), token)

@@ -10,21 +10,15 @@ import Telemetry
 /// publishes emulator commands through the agent's client), so it can never slow the hot path.
 public final class DashboardServer: Sendable {
     let service: AgentService
-    let registry: PrometheusCollectorRegistry
     let logger: Logger
-    let chartJS: String
-    let access: AccessControl
     let server: HTTPServer
 
     /// - Throws: `ConfigurationError` for an unusable address or an unreadable token file.
     public init(service: AgentService, registry: PrometheusCollectorRegistry, logger: Logger) throws {
         let http = service.configuration.http
         self.service = service
-        self.registry = registry
         self.logger = logger
-        chartJS = http.chartJS
         let access = AccessControl(token: try service.configuration.resolveHTTPToken())
-        self.access = access
         var routes = HTTPRouter()
         Self.addRoutes(to: &routes, service: service, registry: registry, chartJS: http.chartJS)
         do {

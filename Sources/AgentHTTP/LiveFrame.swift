@@ -17,12 +17,12 @@ struct LiveFrame: Sendable, Encodable {
     var readiness: String
 
     /// The frame for `device` (the first device when nil) with the points after `since`.
-    static func make(service: AgentService, device requested: String?, since: Int?, eventLimit: Int = 50) -> LiveFrame {
+    static func make(service: AgentService, device requested: String?, since: Int?, eventLimit: Int = 50, truthLimit: Int = 100) -> LiveFrame {
         let devices = service.liveDevices
         let device = requested ?? devices.first?.device
         let readiness = service.readiness
         return LiveFrame(ts: .now(), device: device, series: device.flatMap { service.liveSeries(device: $0, after: since) },
-                         truth: device.map { service.truthIntervals(device: $0) } ?? [], events: Array(service.liveEvents.prefix(eventLimit)),
+                         truth: device.map { service.truthIntervals(device: $0, limit: truthLimit) } ?? [], events: Array(service.liveEvents.prefix(eventLimit)),
                          health: service.latestHealth, accuracy: service.liveAccuracy(), devices: devices,
                          ready: readiness.ready, readiness: readiness.reason)
     }

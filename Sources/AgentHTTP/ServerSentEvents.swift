@@ -9,11 +9,14 @@ enum ServerSentEvents {
     /// to follow the client). JSON has no raw newlines, so one data line holds an event.
     static func body<State: Sendable>(initial: State, every interval: Double,
                                       frame: @escaping @Sendable (inout State) -> String) -> HTTPResponse.Body {
-        let state = Mutex(initial)
-        let started = Atomic<Bool>(false)
+        // One connection thread asks, one event at a time; the lock only makes the state Sendable.
+        let cursor = Mutex((state: initial, started: false))
         return .stream {
-            if started.exchange(true, ordering: .relaxed) { Thread.sleep(forTimeInterval: interval) }
-            let data = state.withLock { frame(&$0) }
+            if cursor.withLock({ $0.started }) { Thread.sleep(forTimeInterval: interval) }
+            let data = cursor.withLock { cursor in
+                cursor.started = true
+                return frame(&cursor.state)
+            }
             return Array("data: \(data)\n\n".utf8)
         }
     }

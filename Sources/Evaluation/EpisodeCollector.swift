@@ -20,6 +20,7 @@ public struct EpisodeCollector: Sendable {
         devices.insert(device)
     }
 
+    /// Always changes the episodes (an end record without its start is a point interval).
     public mutating func add(_ record: GroundTruthRecord) {
         see(record.ts.milliseconds, device: record.device)
         switch record.state {
@@ -30,16 +31,22 @@ public struct EpisodeCollector: Sendable {
         }
     }
 
-    public mutating func add(_ event: AnomalyEvent) {
+    /// Returns whether the episodes changed: an update of an event already open changes nothing but the
+    /// time span seen.
+    @discardableResult
+    public mutating func add(_ event: AnomalyEvent) -> Bool {
         see(event.ts.milliseconds, device: event.device)
         switch event.state {
         case .open: openEvents[event.eventID] = (event.device, event.startedAt.milliseconds)
-        case .update: if openEvents[event.eventID] == nil { openEvents[event.eventID] = (event.device, event.startedAt.milliseconds) }
+        case .update:
+            guard openEvents[event.eventID] == nil else { return false }
+            openEvents[event.eventID] = (event.device, event.startedAt.milliseconds)
         case .closed:
             openEvents[event.eventID] = nil
             detected[event.device, default: []].append(Interval(start: event.startedAt.milliseconds,
                                                                 end: event.endedAt?.milliseconds ?? event.ts.milliseconds))
         }
+        return true
     }
 
     /// Marks a device as monitored even when nothing happened to it (for device-hours).

@@ -74,7 +74,7 @@ public struct EventMetrics: Sendable, Hashable, Codable {
             if let first = overlapping.min(by: { $0.start < $1.start }) {
                 found += 1
                 let (difference, overflow) = first.start.subtractingReportingOverflow(anomaly.start)
-                let delay = overflow ? Int64.max : max(0, difference)
+                let delay = overflow ? (first.start > anomaly.start ? .max : 0) : max(0, difference)
                 delays.append(delay)
                 perKind[kind]!.detected += 1
                 perKind[kind]!.delays.append(delay)

@@ -2,13 +2,13 @@
 /// the whole body, which the server has read (within its limit) before any handler sees the request.
 public struct HTTPRequest: Sendable {
     /// The method token as sent; methods are case-sensitive (RFC 9110 §9.1).
-    public var method: String
+    public let method: String
     /// The request target as sent, `/api/devices?x=1`.
-    public var target: String
+    public let target: String
     /// The target's path, percent-decoded segment by segment, so `%2F` never makes a new segment.
-    public var pathSegments: [String]
+    public let pathSegments: [String]
     /// Query parameters, percent-decoded; the first of repeated names wins.
-    public var query: [String: String]
+    public let query: [String: String]
     public var headers: HTTPHeaders
     public var body: [UInt8]
     /// Values of a route's `:name` segments, filled in by `HTTPRouter`.
@@ -27,7 +27,8 @@ public struct HTTPRequest: Sendable {
         self.query = query
     }
 
-    /// The decoded path, `/api/devices/pump-07/series`.
+    /// The decoded path, `/api/devices/pump-07/series`, for messages: `/a%2Fb` and `/a/b` read the same
+    /// here, so decisions compare `pathSegments`.
     public var path: String { "/" + pathSegments.joined(separator: "/") }
 
     static func split(target: String) -> (path: [String], query: [String: String]) {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A response: a status, header fields and a body that is either bytes (sent with `Content-Length`,
 /// the connection may carry more requests) or a stream (sent as it comes, the connection closes after it).
 public struct HTTPResponse: Sendable {
@@ -30,16 +34,38 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: fields, bytes: text.utf8)
     }
 
+    /// Fields the server writes itself, whatever a handler set.
+    static let serverFields: Set<String> = ["content-length", "connection", "transfer-encoding", "date", "x-content-type-options"]
+
     /// The status line and header fields, ending with the empty line. `contentLength` nil leaves the length
     /// out, for a stream.
     func head(contentLength: Int?, keepAlive: Bool) -> [UInt8] {
-        var text = "HTTP/1.1 \(status) \(Self.reason(for: status))\r\n"
-        // A value with a line break would start a header of its own (response splitting): never sent.
-        for (name, value) in headers where !(name + value).contains(where: \.isNewline) { text += "\(name): \(value)\r\n" }
+        var text = "HTTP/1.1 \(status) \(Self.reason(for: status))\r\nDate: \(Self.httpDate())\r\n"
+        // A value with a line break would start a header of its own (response splitting): never sent; nor a
+        // second Content-Length or Connection, which would make the framing ambiguous.
+        for (name, value) in headers where !(name + value).contains(where: \.isNewline) && !Self.serverFields.contains(name.lowercased()) {
+            text += "\(name): \(value)\r\n"
+        }
         text += "X-Content-Type-Options: nosniff\r\n"
         if let contentLength { text += "Content-Length: \(contentLength)\r\n" }
         text += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(text.utf8)
+    }
+
+    /// The whole response for a bytes body (the head alone for HEAD); nil for a stream.
+    func serialized(keepAlive: Bool, headOnly: Bool = false) -> [UInt8]? {
+        guard case .bytes(let body) = body else { return nil }
+        return head(contentLength: body.count, keepAlive: keepAlive) + (headOnly ? [] : body)
+    }
+
+    /// Now as an IMF-fixdate (RFC 9110 §5.6.7), `Sun, 06 Nov 1994 08:49:37 GMT`.
+    static func httpDate() -> String {
+        var now = time(nil), parts = tm()
+        gmtime_r(&now, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
     static func reason(for status: Int) -> String {

@@ -35,10 +35,11 @@ public final class HTTPServer: Sendable {
     let limits: Limits
     let logger: Logger
     let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    let sockets = Locked(Sockets())
+    let state = Locked(State())
 
-    struct Sockets {
-        var listening: Int32 = -1
+    /// What `stop()` and the connection threads share.
+    struct State {
+        /// The write end of the pipe that wakes the accept loop; -1 when not running.
         var wake: Int32 = -1
         var connections: Set<Int32> = []
         var streams = 0
@@ -70,27 +71,26 @@ public final class HTTPServer: Sendable {
         }
         for end in wakePipe { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let wake = wakePipe[0]
-        let started = sockets.withLock { sockets in
-            guard !sockets.stopped else { return false }
-            sockets.listening = listening
-            sockets.wake = wakePipe[1]
+        let registered = state.withLock { state in
+            guard !state.stopped else { return false }
+            state.wake = wakePipe[1]
             return true
         }
         defer {
-            sockets.withLock { sockets in
-                sockets.wake = -1
+            state.withLock { state in
+                state.wake = -1
                 close(listening)
                 for end in wakePipe { close(end) }
             }
         }
-        guard started else { return }
+        guard registered else { return }
         onListening(boundPort)
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                let started = DetachedThread.start { [self] in
+                let threadStarted = DetachedThread.start { [self] in
                     done.resume(with: Result { try acceptLoop(listening: listening, wake: wake) })
                 }
-                if !started { done.resume(throwing: HTTPServerError("cannot start the thread that accepts connections")) }
+                if !threadStarted { done.resume(throwing: HTTPServerError("cannot start the thread that accepts connections")) }
             }
         } onCancel: {
             stop()
@@ -99,14 +99,15 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, cuts every open connection, and makes `run()` return.
     public func stop() {
-        sockets.withLock { sockets in
-            sockets.stopped = true
-            for connection in sockets.connections { shutdown(connection, Int32(SHUT_RDWR)) }
-            if sockets.wake >= 0 { _ = write(sockets.wake, "x", 1) }
+        state.withLock { state in
+            // Once: nobody reads the pipe, so writes without end would fill it and block here.
+            if !state.stopped, state.wake >= 0 { _ = write(state.wake, "x", 1) }
+            state.stopped = true
+            for connection in state.connections { shutdown(connection, Int32(SHUT_RDWR)) }
         }
     }
 
-    var isStopped: Bool { sockets.withLock { $0.stopped } }
+    var isStopped: Bool { state.withLock { $0.stopped } }
 
     private func openListeningSocket() throws(HTTPServerError) -> (Int32, UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -123,7 +124,7 @@ public final class HTTPServer: Sendable {
         guard bound == 0, listen(fd, 128) == 0 else {
             let error = Self.lastError
             close(fd)
-            throw HTTPServerError("cannot listen on \(Self.text(address)):\(port): \(error)")
+            throw HTTPServerError("cannot listen on \(Self.addressText(address)):\(port): \(error)")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &socketAddress) {
@@ -147,7 +148,14 @@ public final class HTTPServer: Sendable {
             let connection = accept(listening, nil, nil)
             guard connection >= 0 else {
                 let code = errno
-                guard code != EINTR, code != EAGAIN, code != ECONNABORTED else { continue }
+                // Linux passes a pending connection's network errors through accept (accept(2)): try the next.
+                if [EINTR, EAGAIN, ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH].contains(code) {
+                    continue
+                }
+                // Anything but a lack of resources means the listening socket itself is broken: start over.
+                guard [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) else {
+                    throw HTTPServerError("cannot accept connections: \(String(cString: strerror(code)))")
+                }
                 // Out of descriptors (a flood of connections): the pending one stays queued, so wait a moment
                 // rather than spin, and keep serving when descriptors come back.
                 if acceptFailures.allows() {
@@ -156,11 +164,12 @@ public final class HTTPServer: Sendable {
                 usleep(100_000)
                 continue
             }
-            // Not inherited by programs the process starts.
+            // Not inherited by programs the process starts later (Glibc's module has no accept4, so a fork
+            // in another thread at this very moment could still inherit it; the agent starts none).
             _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            let admitted = sockets.withLock { sockets in
-                guard !sockets.stopped, sockets.connections.count < limits.maximumConnections else { return false }
-                sockets.connections.insert(connection)
+            let admitted = state.withLock { state in
+                guard !state.stopped, state.connections.count < limits.maximumConnections else { return false }
+                state.connections.insert(connection)
                 return true
             }
             guard admitted else {
@@ -184,39 +193,37 @@ public final class HTTPServer: Sendable {
     /// Forgets a connection and closes it, after a 503 when `refusing`.
     private func release(_ connection: Int32, refusing message: String? = nil) {
         if let message { refuse(connection, message) }
-        sockets.withLock { sockets in
+        state.withLock { state in
             // Under the lock: `stop()` must never shut down a descriptor number that was reused.
-            sockets.connections.remove(connection)
+            state.connections.remove(connection)
             close(connection)
         }
     }
 
     /// Counts a stream in, unless there are `maximumStreams` already; `endStream()` counts it out.
     func beginStream() -> Bool {
-        sockets.withLock { sockets in
-            guard sockets.streams < limits.maximumStreams else { return false }
-            sockets.streams += 1
+        state.withLock { state in
+            guard state.streams < limits.maximumStreams else { return false }
+            state.streams += 1
             return true
         }
     }
 
-    func endStream() { sockets.withLock { $0.streams -= 1 } }
+    func endStream() { state.withLock { $0.streams -= 1 } }
 
     /// A 503 without waiting for the client: sent only if the socket takes it at once. What the client has
     /// sent already is read first, so that closing does not reset the connection before it sees the answer.
     private func refuse(_ connection: Int32, _ message: String) {
         var scratch = [UInt8](repeating: 0, count: 16 * 1024)
         for _ in 0..<4 where scratch.withUnsafeMutableBytes({ recv(connection, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
-        let response = HTTPResponse.text(503, message, headers: ["Retry-After": "1"])
-        guard case .bytes(let body) = response.body else { return }
-        let bytes = response.head(contentLength: body.count, keepAlive: false) + body
+        guard let bytes = HTTPResponse.text(503, message, headers: ["Retry-After": "1"]).serialized(keepAlive: false) else { return }
         _ = bytes.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         shutdown(connection, Int32(SHUT_WR))
     }
 
     static var lastError: String { String(cString: strerror(errno)) }
 
-    static func text(_ address: in_addr) -> String {
+    static func addressText(_ address: in_addr) -> String {
         var copy = address
         var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &copy, &buffer, socklen_t(buffer.count))

@@ -78,11 +78,13 @@ struct RequestHead: Sendable {
         let version: (major: Int, minor: Int)
         let versionText = String(decoding: parts[2], as: UTF8.self)
         switch versionText {
-        case "HTTP/1.1": version = (1, 1)
         case "HTTP/1.0": version = (1, 0)
         case let other where other.utf8.count == 8 && other.hasPrefix("HTTP/") && other.utf8.enumerated().allSatisfy({ index, byte in
             index == 6 ? byte == UInt8(ascii: ".") : index < 5 || (48...57).contains(byte)
-        }): throw .versionNotSupported
+        }):
+            // A later 1.x is answered as 1.1 (RFC 9110 §2.5); another major version is not served.
+            guard other.hasPrefix("HTTP/1.") else { throw .versionNotSupported }
+            version = (1, 1)
         default: throw .malformed("not an HTTP version")
         }
         guard lines.count - 1 <= maximumFields else { throw .tooManyFields }
@@ -97,7 +99,8 @@ struct RequestHead: Sendable {
             headers.append(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
         let hosts = headers.values("Host")
-        if version == (1, 1), hosts.count != 1 { throw .malformed("HTTP/1.1 needs exactly one Host") }
+        if version == (1, 1), hosts.isEmpty { throw .malformed("HTTP/1.1 needs a Host") }
+        guard hosts.count <= 1 else { throw .malformed("more than one Host") }
         guard hosts.allSatisfy(isHostValue) else { throw .malformed("not a host name") }
         if let authority {
             guard isHostValue(authority) else { throw .malformed("not a host name") }

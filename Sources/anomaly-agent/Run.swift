@@ -5,7 +5,6 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
-import Synchronization
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
