@@ -10,7 +10,15 @@ import Telemetry
 /// work on that copy (sorting, matching events to the truth) happens outside it, so a dashboard client
 /// never holds up scoring for long.
 extension AgentService {
-    public var liveDevices: [LiveDevice] { core.withLock { $0.live?.unsortedDevices ?? [] }.sorted { $0.device < $1.device } }
+    /// Every device, sorted. Made under the hot path's lock, in time that grows with the devices: made at
+    /// most once a second, however many clients ask (it may lag by as much).
+    public var liveDevices: [LiveDevice] {
+        let second = Timestamp.now().milliseconds / 1000
+        if let cached = deviceListCache.withLock({ $0?.second == second ? $0?.devices : nil }) { return cached }
+        let devices = core.withLock { $0.live?.unsortedDevices ?? [] }.sorted { $0.device < $1.device }
+        deviceListCache.withLock { $0 = (second, devices) }
+        return devices
+    }
 
     /// Recent points of `device` after point number `since` (all kept points when nil).
     public func liveSeries(device: String, after since: Int? = nil) -> LiveSeries? {

@@ -101,6 +101,7 @@ public final class AgentService: Sendable {
     /// The last health report, for the dashboard and the API.
     let lastHealth = Mutex<HealthReport?>(nil)
     let accuracyCache = Mutex<(key: AccuracyKey, accuracy: LiveAccuracy)?>(nil)
+    let deviceListCache = Mutex<(second: Int64, devices: [LiveDevice])?>(nil)
 
     /// Asks `run()` to stop: no more intake, `offline` status, disconnect.
     public func shutdown() {

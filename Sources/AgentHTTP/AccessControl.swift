@@ -13,10 +13,12 @@ struct AccessControl: Sendable {
     func allows(_ request: HTTPRequest) -> Bool {
         guard let token, !Self.openPaths.contains(request.pathSegments) else { return true }
         guard let header = request.headers["Authorization"] else { return false }
-        if header.hasPrefix("Bearer ") {
+        // Scheme names are case-insensitive (RFC 9110 §11.1).
+        let scheme = header.prefix { $0 != " " }.lowercased()
+        if scheme == "bearer" {
             return Self.constantTimeEqual(String(header.dropFirst(7)), token)
         }
-        if header.hasPrefix("Basic "), let decoded = Data(base64Encoded: String(header.dropFirst(6))),
+        if scheme == "basic", let decoded = Data(base64Encoded: String(header.dropFirst(6))),
            let credentials = String(data: decoded, encoding: .utf8), let colon = credentials.firstIndex(of: ":") {
             return Self.constantTimeEqual(String(credentials[credentials.index(after: colon)...]), token)
         }

@@ -231,7 +231,7 @@ function renderEvents(events) {
 function renderDevices(devices) {
   const select = $("device");
   const names = devices.map((d) => d.device);
-  if (names.join() !== [...select.options].map((o) => o.value).join()) {
+  if (JSON.stringify(names) !== JSON.stringify([...select.options].map((o) => o.value))) {
     select.innerHTML = devices.map((d) => `<option value="${esc(d.device)}">${esc(d.device)}</option>`).join("");
   }
   devices.forEach((d, i) => { select.options[i].textContent = d.device + (d.open_event ? "  ⚠ event open" : ""); });
@@ -243,7 +243,8 @@ function onFrame(frame) {
   if (frame.device && frame.device !== view.device) { view.device = frame.device; resetSeries(); }
   append(frame.series);
   view.truth = frame.truth;
-  renderDevices(frame.devices);
+  // The list comes when it changed, and every few seconds: not with every frame (thousands of devices).
+  if (frame.devices) renderDevices(frame.devices);
   renderEvents(frame.events);
   renderHealth(frame.health, frame);
   renderAccuracy(frame.accuracy);

@@ -49,9 +49,20 @@ extension DashboardServer {
     static func stream(service: AgentService, request: HTTPRequest) -> HTTPResponse {
         let device = request.query["device"].flatMap { TopicLevel.problem(with: $0) == nil ? $0 : nil }
         let interval = min(10, max(0.2, request.query["interval"].flatMap(Double.init) ?? 1))
-        struct Cursor: Sendable { var since: Int?; var device: String? }
+        struct Cursor: Sendable {
+            var since: Int?
+            var device: String?
+            /// When the device list was last sent, and what it held (count, open events).
+            var devicesSent: (at: ContinuousClock.Instant, count: Int, open: Int)?
+        }
         let events = ServerSentEvents.body(initial: Cursor(since: nil, device: device), every: interval) { cursor in
-            let frame = LiveFrame.make(service: service, device: cursor.device, since: cursor.since)
+            // The list (a megabyte at thousands of devices) goes when it changed, or every 5 s for the rest.
+            let frame = LiveFrame.make(service: service, device: cursor.device, since: cursor.since) { devices in
+                let now = ContinuousClock.now, open = devices.count { $0.openEvent != nil }
+                if let sent = cursor.devicesSent, sent.count == devices.count, sent.open == open, now - sent.at < .seconds(5) { return false }
+                cursor.devicesSent = (now, devices.count, open)
+                return true
+            }
             // Follow the device the first frame picked, and send each point once.
             cursor.device = frame.device
             if let next = frame.series?.next { cursor.since = next - 1 }

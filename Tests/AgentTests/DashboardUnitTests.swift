@@ -99,6 +99,8 @@ struct DashboardUnitTests {
         #expect(!access.allows(request("/api/info", "Bearer 0123456789abcdeX")))
         #expect(!access.allows(request("/api/info", "Bearer 0123456789abcdef0")))
         #expect(access.allows(request("/api/info", "Bearer 0123456789abcdef")))
+        #expect(access.allows(request("/api/info", "bearer 0123456789abcdef")), "schemes are case-insensitive")
+        #expect(!access.allows(request("/api/info", "Bearerx0123456789abcdef")))
         #expect(access.allows(request("/", "Basic " + Data("anyone:0123456789abcdef".utf8).base64EncodedString())))
         #expect(!access.allows(request("/", "Basic " + Data("0123456789abcdef:".utf8).base64EncodedString())))
         #expect(!access.allows(request("/", "Basic not-base64")))
