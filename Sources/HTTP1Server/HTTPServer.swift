@@ -133,8 +133,8 @@ public final class HTTPServer: Sendable {
         return (fd, UInt16(bigEndian: socketAddress.sin_port))
     }
 
-    /// Accepts until `stop()`. Throws only when it cannot wait for connections at all, so that the caller
-    /// can start over instead of taking the end for a stop.
+    /// Accepts until `stop()`. Throws when the listening socket itself fails (poll or accept, other than for
+    /// a lack of resources), so that the caller can start over instead of taking the end for a stop.
     private func acceptLoop(listening: Int32, wake: Int32) throws(HTTPServerError) {
         // Under a flood these repeat with every connection: said at most every 10 s each.
         var acceptFailures = Throttle(every: .seconds(10)), refusals = Throttle(every: .seconds(10))
