@@ -144,7 +144,9 @@ public enum TopicLevel {
         if value.isEmpty { return "is empty" }
         if value.utf8.count > maximumLength { return "is longer than \(maximumLength) bytes" }
         if value == "." || value == ".." { return "is a relative path" }
+        var ascii = true
         for scalar in value.unicodeScalars {
+            if scalar.value >= 0x80 { ascii = false }
             switch scalar {
             case "/": return "contains '/', which would split it into topic levels"
             case "+", "#": return "contains the MQTT wildcard '\(scalar)'"
@@ -160,7 +162,7 @@ public enum TopicLevel {
         // Swift compares strings by canonical equivalence, so "café" spelt with é and with e + U+0301 would be
         // one device to the agent and two to the broker. Only the composed spelling (NFC) is taken; ASCII ids,
         // nearly all, are NFC as they are.
-        if !value.utf8.allSatisfy({ $0 < 0x80 }), !value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8) {
+        if !ascii, !value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8) {
             return "is not in Unicode normalization form C (compose its accents, as most keyboards do)"
         }
         return nil

@@ -24,10 +24,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Derived features per sensor over a rolling window, comma-separated: mean, std, diff, dev, change; none for raw values only.")
     var derived: String = "dev,std,diff"
 
-    @Option(help: "Rolling window length in messages (with --derived).")
+    // `.unconditional` on the numbers: `--trees -1` is then a value to refuse with its range, not a
+    // missing value followed by an unknown option.
+    @Option(parsing: .unconditional, help: "Rolling window length in messages (with --derived).")
     var window = 10
 
-    @Option(help: "Number of trees.")
+    @Option(parsing: .unconditional, help: "Number of trees.")
     var trees = 100
 
     @Option(help: "Samples per tree: auto (min(256, rows)), a count, or a fraction such as 0.5.")
@@ -39,13 +41,13 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Threshold: auto (scikit-learn's 0.5) or the fraction of training rows above it, e.g. 0.002 (default \(Train.defaultContamination)).")
     var contamination: String?
 
-    @Option(help: "Instead of --contamination: calibrate the threshold so that the last quarter of each device's data, held out, raises at most this many events per device-hour.")
+    @Option(parsing: .unconditional, help: "Instead of --contamination: calibrate the threshold so that the last quarter of each device's data, held out, raises at most this many events per device-hour.")
     var falseAlarmRate: Double?
 
     @Option(help: "What the agent's envelope check looks at: all (every feature) or level-or-change (each sensor's rolling mean, and for a slow sensor, one whose readings have a median lag-one autocorrelation of at least --slow-limit over devices, the change of that mean over a window; needs --derived mean,change).")
     var envelopeOn = "all"
 
-    @Option(help: "With --envelope-on level-or-change: the lag-one autocorrelation from which a sensor counts as slow.")
+    @Option(parsing: .unconditional, help: "With --envelope-on level-or-change: the lag-one autocorrelation from which a sensor counts as slow.")
     var slowLimit = 0.8
 
     @Flag(help: "Standardise features before the forest.")

@@ -121,6 +121,10 @@ struct OfflineInputTests {
 
         let conflicting = try train(lines, ["--contamination", "0.01", "--false-alarm-rate", "1"])
         #expect(conflicting.status != 0 && conflicting.errors.contains("either --contamination or --false-alarm-rate"))
+
+        // A negative count is refused for its range, not taken for a missing value and an unknown option.
+        let negative = try train(lines, ["--trees", "-1"])
+        #expect(negative.status != 0 && negative.errors.contains("--trees must be at least 1"), "\(negative.errors)")
     }
 
     @Test("Outputs: a symbolic link is followed, a device is written into, a full disk is an error")
