@@ -38,14 +38,14 @@ extension AgentService {
     }
 
     /// Event-wise accuracy against the ground truth so far (tolerance as `evaluate --live` uses by default).
-    /// Every open dashboard asks each second: computed again only when a second has passed and the episodes
-    /// changed since.
+    /// Every open dashboard asks each second, and anyone may ask more often: computed at most once a second
+    /// (it may lag by as much), in time that grows with the episodes.
     public func liveAccuracy(toleranceMilliseconds: Int64 = 5000) -> LiveAccuracy {
         let now = Timestamp.now().milliseconds
-        // The collector is a value: copying it under the lock is cheap (its storage is shared until written).
-        let (truthSeen, changes, episodes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodeChanges ?? 0, $0.live?.episodes) }
-        let key = AccuracyKey(changes: changes, second: now / 1000, tolerance: toleranceMilliseconds)
+        let key = AccuracyKey(second: now / 1000, tolerance: toleranceMilliseconds)
         if let cached = accuracyCache.withLock({ $0?.key == key ? $0?.accuracy : nil }) { return cached }
+        // The collector is a value: copying it under the lock is cheap (its storage is shared until written).
+        let (truthSeen, episodes) = core.withLock { ($0.live?.truthSeen ?? false, $0.live?.episodes) }
         let accuracy = LiveAccuracy(truthSeen: truthSeen,
                                     metrics: episodes?.metrics(now: now, tolerance: toleranceMilliseconds) ?? EventMetrics(truth: [], detected: []))
         accuracyCache.withLock { $0 = (key, accuracy) }

@@ -40,10 +40,8 @@ public struct LiveAccuracy: Sendable, Codable, Equatable {
     }
 }
 
-/// What a computed `LiveAccuracy` depends on: the episodes (by their change count), the second (open
-/// episodes end now) and the tolerance.
+/// When a computed `LiveAccuracy` was made (the second) and with what tolerance.
 struct AccuracyKey: Sendable, Equatable {
-    var changes: Int
     var second: Int64
     var tolerance: Int64
 }

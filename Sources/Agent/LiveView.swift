@@ -16,8 +16,7 @@ struct LiveView: Sendable {
     private(set) var episodes = EpisodeCollector()
     /// Events count towards accuracy only once ground truth has been seen.
     private(set) var truthSeen = false
-    /// Counts what changed the episodes: for caches, and towards `episodeLimit`.
-    private(set) var episodeChanges = 0
+    /// Truth records and events that changed the episodes, towards `episodeLimit`.
     private var episodeRecords = 0
     private var kinds: Set<String> = []
     /// A demo runs for hours, not months, and accuracy is recomputed for every dashboard frame: past this
@@ -50,7 +49,7 @@ struct LiveView: Sendable {
         events.append(event)
         if events.count > recentEventLimit { events.removeFirst(events.count - recentEventLimit) }
         // Only what changes the episodes counts: an open event's updates (one per health interval or
-        // score change) would spend the budget and the accuracy cache for nothing.
+        // score change) would spend the budget for nothing.
         if truthSeen, episodes.add(event) { countEpisodeRecord() }
     }
 
@@ -68,7 +67,6 @@ struct LiveView: Sendable {
     }
 
     private mutating func countEpisodeRecord() {
-        episodeChanges += 1
         episodeRecords += 1
         if episodeRecords > Self.episodeLimit {
             episodes = EpisodeCollector()
