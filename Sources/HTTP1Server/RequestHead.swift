@@ -64,40 +64,10 @@ struct RequestHead: Sendable {
         guard let requestLine = lines.first else { throw .malformed("no request line") }
         let parts = requestLine.split(separator: 32, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte) else { throw .malformed("not a request line") }
-        guard parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .malformed("a character not allowed in the target") }
-        var target = String(decoding: parts[1], as: UTF8.self)
-        // The absolute form (what a proxy sends) names the host itself, which then stands for Host (RFC 9112 §3.2.2).
-        var authority: String?
-        if let scheme = ["http://", "https://"].first(where: { target.lowercased().hasPrefix($0) }) {
-            let rest = target.dropFirst(scheme.count)
-            let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-            authority = String(rest[..<slash])
-            target = rest[slash...].hasPrefix("/") ? String(rest[slash...]) : "/" + rest[slash...]
-        }
-        guard target.hasPrefix("/") else { throw .malformed("the target must be a path or an absolute URL") }
-        let version: (major: Int, minor: Int)
-        let versionText = String(decoding: parts[2], as: UTF8.self)
-        switch versionText {
-        case "HTTP/1.0": version = (1, 0)
-        case let other where other.utf8.count == 8 && other.hasPrefix("HTTP/") && other.utf8.enumerated().allSatisfy({ index, byte in
-            index == 6 ? byte == UInt8(ascii: ".") : index < 5 || (48...57).contains(byte)
-        }):
-            // A later 1.x is answered as 1.1 (RFC 9110 §2.5); another major version is not served.
-            guard other.hasPrefix("HTTP/1.") else { throw .versionNotSupported }
-            version = (1, 1)
-        default: throw .malformed("not an HTTP version")
-        }
+        let (target, authority) = try target(parts[1])
+        let version = try version(parts[2])
         guard lines.count - 1 <= maximumFields else { throw .tooManyFields }
-        var headers = HTTPHeaders()
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else { throw .malformed("a header line without a name") }
-            let name = line[..<colon]
-            // Whitespace before the colon, or a line folded onto the previous one, is refused (RFC 9112 §5).
-            guard name.allSatisfy(isTokenByte) else { throw .malformed("a header name with characters not allowed in it") }
-            let value = line[(colon + 1)...].drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
-            guard value.allSatisfy({ $0 == 9 || $0 >= 32 && $0 != 127 }) else { throw .malformed("a control character in a header value") }
-            headers.append(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-        }
+        var headers = try fields(lines.dropFirst())
         let hosts = headers.values("Host")
         if version == (1, 1), hosts.isEmpty { throw .malformed("HTTP/1.1 needs a Host") }
         guard hosts.count <= 1 else { throw .malformed("more than one Host") }
@@ -108,26 +78,68 @@ struct RequestHead: Sendable {
             headers.append("Host", authority)
         }
         let request = HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), target: target, headers: headers, version: version)
-        if let codings = request.headers["Transfer-Encoding"] {
-            throw codings.lowercased().split(separator: ",").last?.trimmingSpaces == "chunked" ? .chunkedBody : .unknownTransferCoding
-        }
-        // Every element of every Content-Length field must be the same number: an empty one, read as 0,
-        // would make the body the next request (request smuggling).
-        let lengths = request.headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces }
-        guard Set(lengths).count <= 1 else { throw .malformed("conflicting Content-Length") }
-        var contentLength = 0
-        if let length = lengths.first {
-            guard !length.isEmpty, length.utf8.count <= 18, length.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(length) else {
-                throw .malformed("Content-Length is not a number")
-            }
-            guard value <= maximumBody else { throw .bodyTooLarge }
-            contentLength = value
-        }
-        let connection = request.headers.values("Connection").flatMap { $0.lowercased().split(separator: ",") }.map { $0.trimmingSpaces }
+        let connection = headers.values("Connection").flatMap { $0.lowercased().split(separator: ",") }.map { $0.trimmingSpaces }
         let keepAlive = version == (1, 1) ? !connection.contains("close") : connection.contains("keep-alive")
         // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1).
-        let expectsContinue = version == (1, 1) && request.headers["Expect"]?.lowercased() == "100-continue"
-        return RequestHead(request: request, contentLength: contentLength, expectsContinue: expectsContinue, keepAlive: keepAlive)
+        let expectsContinue = version == (1, 1) && headers["Expect"]?.lowercased() == "100-continue"
+        return RequestHead(request: request, contentLength: try bodyLength(headers, maximum: maximumBody),
+                           expectsContinue: expectsContinue, keepAlive: keepAlive)
+    }
+
+    /// The request target as a path, and the authority the absolute form names (what a proxy sends), which
+    /// then stands for Host (RFC 9112 §3.2.2).
+    static func target(_ bytes: ArraySlice<UInt8>) throws(Problem) -> (path: String, authority: String?) {
+        guard bytes.allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .malformed("a character not allowed in the target") }
+        let target = String(decoding: bytes, as: UTF8.self)
+        if target.hasPrefix("/") { return (target, nil) }
+        guard let scheme = ["http://", "https://"].first(where: { target.lowercased().hasPrefix($0) }) else {
+            throw .malformed("the target must be a path or an absolute URL")
+        }
+        let rest = target.dropFirst(scheme.count)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        return (rest[end...].hasPrefix("/") ? String(rest[end...]) : "/" + rest[end...], String(rest[..<end]))
+    }
+
+    /// HTTP/1.0, or 1.1 for any later 1.x (RFC 9110 §2.5); another major version is not served.
+    static func version(_ bytes: ArraySlice<UInt8>) throws(Problem) -> (major: Int, minor: Int) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.count == 8, text.hasPrefix("HTTP/"), text.utf8.enumerated().allSatisfy({ index, byte in
+            index == 6 ? byte == UInt8(ascii: ".") : index < 5 || (48...57).contains(byte)
+        }) else { throw .malformed("not an HTTP version") }
+        guard text.hasPrefix("HTTP/1.") else { throw .versionNotSupported }
+        return text == "HTTP/1.0" ? (1, 0) : (1, 1)
+    }
+
+    /// Header fields; whitespace before a colon, or a line folded onto the previous one, is refused
+    /// (RFC 9112 §5).
+    static func fields(_ lines: ArraySlice<ArraySlice<UInt8>>) throws(Problem) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for line in lines {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else { throw .malformed("a header line without a name") }
+            let name = line[..<colon]
+            guard name.allSatisfy(isTokenByte) else { throw .malformed("a header name with characters not allowed in it") }
+            let value = String(decoding: line[(colon + 1)...], as: UTF8.self)[...].trimmingSpaces
+            guard value.utf8.allSatisfy({ $0 == 9 || $0 >= 32 && $0 != 127 }) else { throw .malformed("a control character in a header value") }
+            headers.append(String(decoding: name, as: UTF8.self), value)
+        }
+        return headers
+    }
+
+    /// The body's length: none without a Content-Length; no transfer codings (chunked is refused with 411,
+    /// the rest with 501). Every element of every Content-Length field must be the same number: an empty
+    /// one, read as 0, would make the body the next request (request smuggling).
+    static func bodyLength(_ headers: HTTPHeaders, maximum: Int) throws(Problem) -> Int {
+        if let codings = headers["Transfer-Encoding"] {
+            throw codings.lowercased().split(separator: ",").last?.trimmingSpaces == "chunked" ? .chunkedBody : .unknownTransferCoding
+        }
+        let lengths = headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces }
+        guard Set(lengths).count <= 1 else { throw .malformed("conflicting Content-Length") }
+        guard let length = lengths.first else { return 0 }
+        guard !length.isEmpty, length.utf8.count <= 18, length.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(length) else {
+            throw .malformed("Content-Length is not a number")
+        }
+        guard value <= maximum else { throw .bodyTooLarge }
+        return value
     }
 
     /// A Host value (RFC 9110 §7.2): a name, an IPv4 or bracketed IPv6 address, an optional port; nothing
