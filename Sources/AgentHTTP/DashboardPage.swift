@@ -105,7 +105,7 @@ const spanPlugin = {
     });
     ctx.save();
     draw(view.truth.map((t) => [t.start, t.end]), "rgba(224,138,0,.25)");
-    draw(view.events.filter((e) => e.device === view.device).map((e) => [e.started_at, e.ended_at ?? Date.now()]), "rgba(209,55,63,.18)");
+    draw(view.events.filter((e) => e.device === view.device).map((e) => [e.onset_at ?? e.started_at, e.ended_at ?? Date.now()]), "rgba(209,55,63,.18)");
     ctx.restore();
   }
 };

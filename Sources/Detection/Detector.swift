@@ -166,6 +166,7 @@ public struct Detector: Sendable {
         values.withUnsafeBufferPointer { input in
             features.withUnsafeMutableBufferPointer { output in state.extractor.push(input, into: output) }
         }
+        let windowStart = state.windowStart.push(ts)
         // Runs are counted from the first message, warm-up included, so a sensor stuck from the start is found.
         let excused = state.outages != outages
         state.outages = outages
@@ -178,12 +179,21 @@ public struct Detector: Sendable {
         var (anomalous, severity) = (score > model.threshold, AnomalyEvent.Severity.warning)
         if score >= model.threshold + configuration.events.criticalMargin { severity = .critical }
         var contributors: [AnomalyEvent.Contributor] = []
-        if anomalous { contributors = contributorsFromShares(model.explain(features).shares) }
+        // Whether the evidence sums up the rolling window: then the change may have begun up to a window before
+        // this message (the event's onset); a raw value, a `diff` or a `dev` shows it in this message itself.
+        var windowed = false
+        if anomalous {
+            let shares = model.explain(features).shares
+            contributors = contributorsFromShares(shares)
+            let heaviest = shares.indices.filter { shares[$0].isFinite }.max { shares[$0] < shares[$1] }
+            windowed = heaviest.map { spec.summarisesWindow(feature: $0) } ?? false
+        }
         var immediate = false
         if let outside = envelopeBreach() {
             anomalous = true
             immediate = true
             contributors = outside.contributors
+            windowed = outside.windowed
             // More than twice the allowed margin outside what training ever saw.
             if outside.worst > 2 { severity = .critical }
         }
@@ -191,6 +201,7 @@ public struct Detector: Sendable {
             // Missing or frozen data is no statistical fluke either: it opens an event at once, named by its finding.
             anomalous = true
             immediate = true
+            windowed = false
             let shown = quality.sensors.prefix(configuration.maximumContributors)
             contributors = shown.map { AnomalyEvent.Contributor(sensor: spec.sensors[$0], share: 1 / Double(shown.count),
                                                                 value: values[$0].isFinite ? values[$0] : nil, expected: expected($0)) }
@@ -198,7 +209,8 @@ public struct Detector: Sendable {
         state.lastScore = score
         outcome.status = .scored(score: score, anomalous: anomalous)
         let observation = EventTracker.Observation(ts: ts, seq: seq, score: score, anomalous: anomalous, severity: severity,
-                                                   contributors: contributors, immediate: immediate, finding: quality?.finding.rawValue)
+                                                   contributors: contributors, immediate: immediate, finding: quality?.finding.rawValue,
+                                                   windowStart: windowed ? windowStart : ts)
         if let snapshot = state.tracker.observe(observation) {
             outcome.event = event(from: snapshot, device: device)
             outcome.eventNumber = snapshot.number
@@ -206,16 +218,18 @@ public struct Detector: Sendable {
         return outcome
     }
 
-    /// Features outside their training envelope, as contributors (per sensor) weighted by how far out they are.
-    private func envelopeBreach() -> (contributors: [AnomalyEvent.Contributor], worst: Double)? {
+    /// Features outside their training envelope, as contributors (per sensor) weighted by how far out they are;
+    /// `windowed` when all of them sum up the rolling window.
+    private func envelopeBreach() -> (contributors: [AnomalyEvent.Contributor], worst: Double, windowed: Bool)? {
         guard configuration.envelopeTolerance > 0, let envelope = spec.envelope else { return nil }
         let sensorCount = spec.sensors.count
         var perSensor = [Double](repeating: 0, count: sensorCount)
         var heaviest = Array(0..<sensorCount), heaviestWeight = [Double](repeating: 0, count: sensorCount)
-        var worst = 0.0
+        var worst = 0.0, windowed = true
         for index in judgedFeatures where features[index].isFinite {
             let exceedance = envelope[index].exceedance(features[index], tolerance: configuration.envelopeTolerance)
             if exceedance > 1 {
+                windowed = windowed && spec.summarisesWindow(feature: index)
                 let sensor = index % sensorCount
                 perSensor[sensor] += exceedance
                 if exceedance > heaviestWeight[sensor] { (heaviest[sensor], heaviestWeight[sensor]) = (index, exceedance) }
@@ -224,7 +238,7 @@ public struct Detector: Sendable {
         }
         guard worst > 0 else { return nil }
         let total = perSensor.reduce(0, +)
-        return (contributors(weights: perSensor.map { $0 / total }, heaviestFeature: heaviest), worst)
+        return (contributors(weights: perSensor.map { $0 / total }, heaviestFeature: heaviest), worst, windowed)
     }
 
     /// Attribution shares summed per sensor (its raw and derived features), largest first.
@@ -272,7 +286,7 @@ public struct Detector: Sendable {
                      startedAt: snapshot.startedAt, ts: snapshot.ts, endedAt: snapshot.endedAt, score: snapshot.score,
                      peakScore: snapshot.peakScore, threshold: model.threshold, severity: snapshot.severity,
                      contributors: snapshot.contributors, triggerSeq: snapshot.triggerSeq, model: model.id, agent: configuration.agent,
-                     finding: snapshot.finding)
+                     finding: snapshot.finding, onsetAt: snapshot.onsetAt)
     }
 
     static func zeroPadded(_ number: Int) -> String {
@@ -301,6 +315,7 @@ public struct Detector: Sendable {
         if newSpec.sensors != spec.sensors || newSpec.derived != spec.derived || newSpec.window != spec.window {
             for device in devices.keys {
                 devices[device]?.extractor = FeatureExtractor(spec: newSpec)
+                devices[device]?.windowStart = WindowStart(window: newSpec.window)
             }
         }
         // The new model's learned runs set new stuck limits; runs restart from the next message.

@@ -3,6 +3,7 @@ import Telemetry
 /// What the detector keeps per device: sequence tracking, feature windows and the event tracker.
 struct DeviceState: Sendable {
     var extractor: FeatureExtractor
+    var windowStart: WindowStart
     var tracker: EventTracker
     var quality: DataQualityMonitor
     var lastSeq: Int64?
@@ -15,6 +16,7 @@ struct DeviceState: Sendable {
 
     init(spec: FeatureSpec, policy: EventPolicy, quality: DataQualityPolicy, firstSeen: Timestamp, firstEventNumber: Int) {
         extractor = FeatureExtractor(spec: spec)
+        windowStart = WindowStart(window: spec.window)
         self.quality = DataQualityMonitor(spec: spec, policy: quality)
         tracker = EventTracker(policy: policy, firstNumber: firstEventNumber)
         lastSeen = firstSeen

@@ -17,9 +17,13 @@ public struct EventTracker: Sendable {
         public var immediate: Bool
         /// A data-quality finding behind this observation (`DataQualityMonitor.Finding`'s raw value), if any.
         public var finding: String?
+        /// The oldest message in this message's rolling window (`ts` without rolling features): an event
+        /// this message opens began there at the earliest.
+        public var windowStart: Timestamp
 
         public init(ts: Timestamp, seq: Int64?, score: Double, anomalous: Bool, severity: AnomalyEvent.Severity,
-                    contributors: [AnomalyEvent.Contributor], immediate: Bool = false, finding: String? = nil) {
+                    contributors: [AnomalyEvent.Contributor], immediate: Bool = false, finding: String? = nil,
+                    windowStart: Timestamp? = nil) {
             self.ts = ts
             self.seq = seq
             self.score = score
@@ -28,6 +32,7 @@ public struct EventTracker: Sendable {
             self.contributors = contributors
             self.immediate = immediate
             self.finding = finding
+            self.windowStart = windowStart ?? ts
         }
     }
 
@@ -36,6 +41,8 @@ public struct EventTracker: Sendable {
         public var number: Int
         public var state: AnomalyEvent.State
         public var startedAt: Timestamp
+        /// Where the episode began at the earliest (`AnomalyEvent.onsetAt`).
+        public var onsetAt: Timestamp
         public var ts: Timestamp
         public var endedAt: Timestamp?
         public var score: Double
@@ -55,12 +62,19 @@ public struct EventTracker: Sendable {
     private var lastReported: Timestamp = Timestamp(milliseconds: .min)
     private var reportedPeak = 0.0
     private var nextNumber: Int
+    /// The window starts of the last `openWindow` messages, newest at `recentStarts[newestStart]`.
+    private var recentStarts: [Int64]
+    private var newestStart = 0
+    /// No onset lies before this: the first message after the last event closed.
+    private var onsetFloor = Int64.min
+    private var closedJustNow = false
     public private(set) var current: Snapshot?
 
     /// - Parameter firstNumber: the number of the first event, for event ids.
     public init(policy: EventPolicy, firstNumber: Int = 1) {
         self.policy = policy
         nextNumber = firstNumber
+        recentStarts = [Int64](repeating: .min, count: max(1, policy.openWindow))
     }
 
     public var isOpen: Bool { current != nil }
@@ -70,10 +84,16 @@ public struct EventTracker: Sendable {
         let mask: UInt64 = policy.openWindow == 64 ? .max : (1 << UInt64(policy.openWindow)) - 1
         recent = ((recent << 1) | (observation.anomalous ? 1 : 0)) & mask
         recentCount = recent.nonzeroBitCount
+        newestStart = newestStart + 1 == recentStarts.count ? 0 : newestStart + 1
+        recentStarts[newestStart] = observation.windowStart.milliseconds
+        if closedJustNow {
+            onsetFloor = observation.ts.milliseconds
+            closedJustNow = false
+        }
 
         guard var event = current else {
             guard observation.anomalous, recentCount >= policy.openCount || observation.immediate else { return nil }
-            let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, ts: observation.ts, endedAt: nil,
+            let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, onsetAt: onset(), ts: observation.ts, endedAt: nil,
                                  score: observation.score, peakScore: observation.score, severity: observation.severity,
                                  contributors: observation.contributors, triggerSeq: observation.seq, finding: observation.finding)
             nextNumber += 1
@@ -121,6 +141,15 @@ public struct EventTracker: Sendable {
         current = nil
         recent = 0
         normalRun = 0
+        closedJustNow = true
         return event
+    }
+
+    /// The window start of the oldest anomalous message among the last `openWindow` (the evidence that
+    /// opened the event began there), not before the previous event's end.
+    private func onset() -> Timestamp {
+        let back = recent == 0 ? 0 : UInt64.bitWidth - 1 - recent.leadingZeroBitCount
+        let slot = (newestStart - back + recentStarts.count) % recentStarts.count
+        return Timestamp(milliseconds: max(recentStarts[slot], onsetFloor))
     }
 }

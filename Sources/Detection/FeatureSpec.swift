@@ -18,6 +18,10 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
         /// Judges a slow sensor (a temperature with thermal inertia) by how fast it moves, not where it is:
         /// its level keeps the memory of every past disturbance, its rate of change does not.
         case change
+
+        /// Whether the feature sums up the whole rolling window, so that a change it shows may have begun up
+        /// to a window ago; `diff` and `dev` judge the latest message against what came before it.
+        public var summarisesWindow: Bool { self == .mean || self == .std || self == .change }
     }
 
     /// Sensor names, in order.
@@ -48,6 +52,11 @@ public struct FeatureSpec: Sendable, Hashable, Codable {
     }
 
     public var featureCount: Int { sensors.count * (1 + derived.count) }
+
+    /// Whether feature `index` (in `featureNames` order) sums up the rolling window (`Derived.summarisesWindow`).
+    public func summarisesWindow(feature index: Int) -> Bool {
+        index >= sensors.count && derived[index / sensors.count - 1].summarisesWindow
+    }
 
     /// Messages needed before features are complete: the window, plus one for `diff`/`dev` history, or two
     /// windows for `change`.

@@ -43,7 +43,15 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
     public var eventID: String
     public var device: String
     public var state: State
+    /// When the event was raised: the message that opened it.
     public var startedAt: Timestamp
+    /// Where the anomaly began, as far as the detector can tell (an extension; absent from older agents'
+    /// events). When what was out sums up the rolling window (a rolling mean, std or change, which crosses
+    /// its limit only some messages after the change that moved it), the oldest message in that window;
+    /// when a raw value, `diff`, `dev` or data-quality finding raised it, that message itself. Of the
+    /// anomalous messages that opened the event, the oldest counts; never before the device's previous
+    /// event ended. Known when the event opens and the same in every message about it.
+    public var onsetAt: Timestamp?
     /// When this message was produced.
     public var ts: Timestamp
     /// Set when `state` is `closed`; encoded as an explicit `null` otherwise.
@@ -66,7 +74,8 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
 
     public init(eventID: String, device: String, state: State, startedAt: Timestamp, ts: Timestamp, endedAt: Timestamp?,
                 score: Double, peakScore: Double, threshold: Double, severity: Severity, contributors: [Contributor],
-                triggerSeq: Int64?, model: String, agent: String, finding: String? = nil, historical: Bool? = nil) {
+                triggerSeq: Int64?, model: String, agent: String, finding: String? = nil, historical: Bool? = nil,
+                onsetAt: Timestamp? = nil) {
         self.eventID = eventID
         self.device = device
         self.state = state
@@ -83,11 +92,16 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
         self.agent = agent
         self.finding = finding
         self.historical = historical
+        self.onsetAt = onsetAt
     }
+
+    /// Where the event's span begins: its onset when the agent estimated one, else when it was raised.
+    public var spanStart: Timestamp { onsetAt ?? startedAt }
 
     enum CodingKeys: String, CodingKey {
         case eventID = "event_id", device, state, startedAt = "started_at", ts, endedAt = "ended_at", score
         case peakScore = "peak_score", threshold, severity, contributors, triggerSeq = "trigger_seq", model, agent, finding, historical
+        case onsetAt = "onset_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -108,5 +122,6 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
         try container.encode(agent, forKey: .agent)
         try container.encodeIfPresent(finding, forKey: .finding)
         try container.encodeIfPresent(historical, forKey: .historical)
+        try container.encodeIfPresent(onsetAt, forKey: .onsetAt)
     }
 }

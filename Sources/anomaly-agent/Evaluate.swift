@@ -52,6 +52,9 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Offline: also write a self-contained HTML report with the series, the score, the threshold, detected events and true anomalies.")
     var html: String?
 
+    @Option(help: "Offline: also write the anomaly events the pipeline raised, as the agent would publish them (JSON Lines).")
+    var events: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -79,12 +82,20 @@ struct Evaluate: AsyncParsableCommand {
             print(json ? EvaluationReport.json(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points) : figures)
             if let html {
                 let spec = try FeatureSpec.from(model: anomalyModel)
-                let episodes = evaluation.episodes.closedIntervals(now: Timestamp.now().milliseconds)
+                let now = Timestamp.now().milliseconds
                 let page = EvaluationHTML(title: "edge-anomaly evaluation: \(URL(fileURLWithPath: data).lastPathComponent)", sensors: spec.sensors,
-                                          threshold: anomalyModel.threshold, series: evaluation.series, truth: episodes.truth,
-                                          detected: episodes.detected, summary: "model \(anomalyModel.id)\n" + figures)
+                                          threshold: anomalyModel.threshold, series: evaluation.series,
+                                          truth: evaluation.episodes.closedIntervals(now: now).truth,
+                                          detected: evaluation.detectedSpans(end: now), summary: "model \(anomalyModel.id)\n" + figures)
                 do { try OutputFile.write(Array(page.render().utf8), to: html) } catch { throw OutputError("--html: \(error)") }
                 FileHandle.standardError.write(Data("wrote \(html)\n".utf8))
+            }
+            if let events {
+                let encoder = JSONEncoder()
+                var lines: [UInt8] = []
+                for event in evaluation.events { lines += try encoder.encode(event) + [UInt8(ascii: "\n")] }
+                do { try OutputFile.write(lines, to: events) } catch { throw OutputError("--events: \(error)") }
+                FileHandle.standardError.write(Data("wrote \(evaluation.events.count) event messages to \(events)\n".utf8))
             }
             return
         }

@@ -9,6 +9,8 @@ import Telemetry
 struct OfflineEvaluation {
     var points = PointMetrics()
     var episodes = EpisodeCollector()
+    /// Every anomaly event message the pipeline raised, in order: what the agent would have published.
+    var events: [AnomalyEvent] = []
     /// What the HTML report draws.
     var series: [String: EvaluationHTML.DeviceSeries] = [:]
     /// Rows the pipeline refused, by reason (they count as not flagged, as they would live).
@@ -60,7 +62,10 @@ struct OfflineEvaluation {
             series[row.device, default: .init()].ts.append(row.ts)
             series[row.device, default: .init()].values.append(values)
             series[row.device, default: .init()].scores.append(score)
-            if let event = outcome.event { episodes.add(event) }
+            if let event = outcome.event {
+                episodes.add(event)
+                events.append(event)
+            }
             episodes.observe(device: row.device, ts: row.ts)
             if let label = row.label {
                 points.add(predicted: predicted, actual: label)
@@ -90,6 +95,14 @@ struct OfflineEvaluation {
             episodes.add(record)
             truthRecords += 1
             if !span.contains(record.ts.milliseconds) { truthOutsideData += 1 }
+        }
+    }
+
+    /// Per device, the time its events cover from their onsets (`EventSpans`), an event still open ending at `end`: what
+    /// the report shades as detected.
+    func detectedSpans(end: Int64) -> [String: [Interval]] {
+        Dictionary(grouping: events, by: \.device).mapValues { events in
+            EventSpans(events: events, from: .onset).spans.map { Interval(start: $0.lowerBound, end: min($0.upperBound, end)) }
         }
     }
 

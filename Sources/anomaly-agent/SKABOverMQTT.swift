@@ -8,14 +8,14 @@ import Synchronization
 import Telemetry
 
 /// One SKAB file end to end: its rows published as telemetry through a broker, scored by a real
-/// `AgentService` (in this process, on its own MQTT connection) and turned back into per-row
-/// predictions from the anomaly events a separate subscriber receives.
+/// `AgentService` (in this process, on its own MQTT connection); the anomaly events a separate
+/// subscriber receives come back.
 struct SKABOverMQTT {
     let port: Int
     let detection: DetectorConfiguration
 
-    /// For every row of `table`: inside a detected event (from its `started_at` to its `ended_at`)?
-    func eventPredictions(table: TelemetryTable, model: AnomalyModel, device: String) async throws -> [Bool] {
+    /// Every anomaly event message the agent published about `table`, as received.
+    func events(table: TelemetryTable, model: AnomalyModel, device: String) async throws -> [AnomalyEvent] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skab-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let modelPath = directory.appendingPathComponent("\(device).json").path
@@ -73,20 +73,7 @@ struct SKABOverMQTT {
         try await running.value
         await publisher.shutdown()
         await listener.shutdown()
-
-        var intervals: [(Int64, Int64)] = []
-        var open: [String: Int64] = [:]
-        for event in events.withLock({ $0 }).sorted(by: { $0.ts < $1.ts }) {
-            switch event.state {
-            case .open: open[event.eventID] = event.startedAt.milliseconds
-            case .update: break
-            case .closed:
-                open[event.eventID] = nil
-                intervals.append((event.startedAt.milliseconds, event.endedAt?.milliseconds ?? event.ts.milliseconds))
-            }
-        }
-        for start in open.values { intervals.append((start, .max)) }
-        return table.rows.map { row in intervals.contains { row.ts >= $0.0 && row.ts <= $0.1 } }
+        return events.withLock { $0 }
     }
 
     private func jsonString(_ text: String) -> String {

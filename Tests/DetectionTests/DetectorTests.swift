@@ -216,6 +216,35 @@ struct FeatureEnvelopeTests {
         #expect(events.first?.contributors.first?.sensor == "pressure")
     }
 
+    @Test("An event's onset is where its rolling window began when only rolling features are out, the message itself when a raw value is")
+    func onset() throws {
+        func run(_ trained: AnomalyModel, shiftBy shift: Double, from start: Int, for length: Int) throws -> AnomalyEvent {
+            // The forest stays silent (threshold 1): only the envelope decides, so which features are out is known.
+            var detector = try Detector(model: trained.withDecision(AnomalyModel.Decision(threshold: 1, method: "envelope-only")))
+            for (index, var reading) in normalReadings(count: 120, seed: 8).enumerated() {
+                if (start..<start + length).contains(index) { reading[3] += shift }  // pressure
+                if let event = detector.process(payload(ts: Int64(index) * 1000, seq: Int64(index), reading), device: "p").event { return event }
+            }
+            throw DetectionError("no event")
+        }
+        let forest = IsolationForest.Configuration(treeCount: 50, contamination: .fraction(0.001), seed: 7)
+        let training = ["pump-01": normalReadings(count: 3000, seed: 1)]
+        // Only the rolling mean judged: a step moves it out some messages after it began.
+        let meanOnly = try ModelTrainer(sensors: sensors, derived: [.mean], window: 10, forest: forest,
+                                        envelopeFeatures: sensors.map { "\($0):mean" }).train(readings: training)
+        let step = try run(meanOnly, shiftBy: 0.5, from: 50, for: 40)
+        let trigger = try #require(step.triggerSeq)
+        #expect(trigger > 50 && trigger < 60, "the mean crosses within the window after the step")
+        #expect(step.startedAt.milliseconds == trigger * 1000)
+        #expect(step.onsetAt?.milliseconds == (trigger - 9) * 1000, "the oldest message in the trigger's window of 10")
+        #expect(try JSONDecoder().decode(AnomalyEvent.self, from: JSONEncoder().encode(step)).onsetAt == step.onsetAt)
+        // Raw values judged as well: a spike is out in its own message, which is where it began.
+        let rawToo = try ModelTrainer(sensors: sensors, derived: [.mean], window: 10, forest: forest).train(readings: training)
+        let spike = try run(rawToo, shiftBy: 5, from: 50, for: 1)
+        #expect(spike.triggerSeq == 50)
+        #expect(spike.onsetAt == spike.startedAt)
+    }
+
     @Test("A stuck sensor shows as a rolling std below anything seen in training")
     func stuckSensor() throws {
         let trained = try model(derived: [.std])

@@ -71,6 +71,35 @@ struct EventTrackerTests {
         #expect(states == ["open:-", "closed:stuck_sensor"])
     }
 
+    @Test("The onset is the window start of the oldest anomalous message that opened the event, never before the last event ended")
+    func onset() {
+        var tracker = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5, closeAfter: 2))
+        func windowed(_ index: Int, _ score: Double) -> EventTracker.Observation {
+            var observation = observation(index, score)
+            observation.windowStart = Timestamp(milliseconds: Int64(index - 9) * 1000)  // a rolling window of 10
+            return observation
+        }
+        var opened: [EventTracker.Snapshot] = []
+        // 10 and 12 are anomalous, 13 makes three of five: the evidence began with 10's window, at 1.
+        for (index, score) in [(10, 0.7), (11, 0.4), (12, 0.7), (13, 0.7)] {
+            if let snapshot = tracker.observe(windowed(index, score)), snapshot.state == .open { opened.append(snapshot) }
+        }
+        #expect(opened.map(\.startedAt.milliseconds) == [13_000] && opened.map(\.onsetAt.milliseconds) == [1_000])
+        #expect(tracker.observe(windowed(14, 0.4)) == nil)
+        let closed = tracker.observe(windowed(15, 0.4))
+        #expect(closed?.state == .closed && closed?.onsetAt.milliseconds == 1_000 && closed?.endedAt?.milliseconds == 15_000)
+        // The next event's window reaches back into the last one; its onset stops at the first message after it.
+        var immediate = windowed(17, 0.4)
+        immediate.anomalous = true
+        immediate.immediate = true
+        #expect(tracker.observe(windowed(16, 0.4)) == nil)
+        let next = tracker.observe(immediate)
+        #expect(next?.state == .open && next?.startedAt.milliseconds == 17_000 && next?.onsetAt.milliseconds == 16_000)
+        // Without a window start, the onset is the message itself.
+        var plain = EventTracker(policy: EventPolicy(openCount: 1, openWindow: 1))
+        #expect(plain.observe(observation(5, 0.7))?.onsetAt.milliseconds == 5_000)
+    }
+
     @Test("Flapping input below k of n never opens, and a flapping episode stays one event")
     func flapping() {
         var quiet = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5, closeAfter: 3))

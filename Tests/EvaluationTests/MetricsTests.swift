@@ -106,4 +106,30 @@ struct EpisodeCollectorTests {
         #expect(atOnce.byKind.map(\.kind) == ["drift", "spike", "stuck"])
         #expect(atOnce.byKind[1].meanDelayMilliseconds == 2, "spike delays 0, 2, 4")
     }
+
+    @Test("Event spans: from the onset or the alarm to the end, repeats and overlaps merged, an open event to the end of time")
+    func eventSpans() {
+        func message(_ id: String, _ state: AnomalyEvent.State, started: Int64, onset: Int64?, ts: Int64, ended: Int64? = nil) -> AnomalyEvent {
+            AnomalyEvent(eventID: id, device: "d", state: state, startedAt: Timestamp(milliseconds: started), ts: Timestamp(milliseconds: ts),
+                         endedAt: ended.map { Timestamp(milliseconds: $0) }, score: 0.7, peakScore: 0.7, threshold: 0.6, severity: .warning,
+                         contributors: [], triggerSeq: nil, model: "m", agent: "a", onsetAt: onset.map { Timestamp(milliseconds: $0) })
+        }
+        let events = [
+            message("a", .open, started: 100, onset: 91, ts: 100),
+            message("a", .closed, started: 100, onset: 91, ts: 120, ended: 120),
+            message("a", .closed, started: 100, onset: 91, ts: 120, ended: 120),  // QoS 1 delivered it twice
+            message("b", .open, started: 125, onset: 118, ts: 125),  // its onset reaches into a's span
+            message("b", .closed, started: 125, onset: 118, ts: 130, ended: 130),
+            message("c", .closed, started: 200, onset: nil, ts: 210, ended: 210),  // an older agent: no onset
+            message("d", .update, started: 300, onset: 295, ts: 305),  // still open
+        ]
+        let fromOnset = EventSpans(events: events, from: .onset)
+        #expect(fromOnset.spans == [91...130, 200...210, 295...Int64.max])
+        let fromAlarm = EventSpans(events: events, from: .alarm)
+        #expect(fromAlarm.spans == [100...120, 125...130, 200...210, 300...Int64.max])
+        #expect([90, 91, 122, 130, 131, 199, 200, 210, 211, 294, 295, 1 << 40].map(fromOnset.covers)
+                == [false, true, true, true, false, false, true, true, false, false, true, true])
+        #expect([99, 100, 122, 125].map(fromAlarm.covers) == [false, true, false, true])
+        #expect(!EventSpans(events: [], from: .onset).covers(0))
+    }
 }
