@@ -9,15 +9,15 @@ cd "$(dirname "$0")/../.."
 skab="${1:-../shared/datasets/skab}"
 [ -d "$skab/valve1" ] || { echo "bench-skab-sensitivity: no SKAB data in $skab (give its folder)" >&2; exit 2; }
 swift build -c release --product anomaly-agent >&2
-run() {  # label, then benchmark-skab options; prints point-wise and inside-event figures
+run() {  # label, then benchmark-skab options; prints point-wise and inside-event figures (events from their onset, from their alarm)
     local out
     out=$(.build/release/anomaly-agent benchmark-skab --dir "$skab" "${@:2}" 2>/dev/null)
     figures() { echo "$out" | grep -m1 "$1" | sed -E 's/.*F1 ([0-9.]+) +FAR ([0-9.]+) % +MAR ([0-9.]+) %.*/\1 \/ \2 % \/ \3 %/'; }
-    printf '| %s | %s | %s | %s |\n' "$1" "$(echo "$out" | grep -m1 -oE 'tolerance [0-9.]+' | cut -d' ' -f2)" \
-        "$(figures 'anomalous rows')" "$(figures 'rows inside events, offline')"
+    printf '| %s | %s | %s | %s | %s |\n' "$1" "$(echo "$out" | grep -m1 -oE 'tolerance [0-9.]+' | cut -d' ' -f2)" \
+        "$(figures 'anomalous rows')" "$(figures 'rows inside events from the onset, offline')" "$(figures 'rows inside events from the alarm, offline')"
 }
-echo "| setting | tolerance | anomalous rows F1 / FAR / MAR | rows inside events F1 / FAR / MAR |"
-echo "|---|---|---|---|"
+echo "| setting | tolerance | anomalous rows F1 / FAR / MAR | rows inside events from the onset | from the alarm |"
+echo "|---|---|---|---|---|"
 run "forest only (contamination 0.01): raw sensors" --derived "" --envelope-on all --envelope-tolerance 0 --forest
 run "forest only: raw + dev,std, window 10" --derived dev,std --envelope-on all --envelope-tolerance 0 --forest
 run "forest + envelope 1.0 on every feature of dev,std" --derived dev,std --envelope-on all --envelope-tolerance 1.0 --forest
