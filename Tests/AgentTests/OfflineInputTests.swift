@@ -1,5 +1,6 @@
 import Foundation
 import IsolationForest
+import Telemetry
 import Testing
 
 /// Bad input to the offline commands (train, evaluate, score) gets a clear error or a note, never a
@@ -57,6 +58,16 @@ struct OfflineInputTests {
         #expect(inOrder.output.contains("\"tp\":1") || inOrder.output.contains("\"tp\" : 1"), "\(inOrder.output)")
         #expect(outOfOrder.errors.contains("not in time order"))
         #expect(!inOrder.errors.contains("not in time order"))
+
+        // --events writes what the agent would publish: the spike's open and closed messages, dated from the spike.
+        let eventsPath = directory.appendingPathComponent("events.jsonl").path
+        let written = try run(["evaluate", "--data", sorted.path, "--model", model, "--events", eventsPath], in: directory)
+        let events = try String(contentsOfFile: eventsPath, encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(AnomalyEvent.self, from: Data($0.utf8)) }
+        #expect(written.status == 0 && written.errors.contains("wrote \(events.count) event messages"), "\(written.errors)")
+        #expect(events.map(\.state) == [.open, .closed])
+        #expect(events.allSatisfy { $0.device == "pump-01" && $0.triggerSeq == 150 && $0.startedAt.milliseconds == Self.start + 150_000 })
+        #expect(events.allSatisfy { $0.onsetAt == $0.startedAt }, "a raw value raised it: the onset is the spike itself")
 
         let noLabel = try run(["evaluate", "--data", sorted.path, "--model", model, "--label-column", "nosuch"], in: directory)
         #expect(noLabel.status != 0 && noLabel.errors.contains("no label column \"nosuch\""), "\(noLabel.errors)")
