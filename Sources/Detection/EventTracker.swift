@@ -93,7 +93,7 @@ public struct EventTracker: Sendable {
 
         guard var event = current else {
             guard observation.anomalous, recentCount >= policy.openCount || observation.immediate else { return nil }
-            let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, onsetAt: onset(), ts: observation.ts, endedAt: nil,
+            let event = Snapshot(number: nextNumber, state: .open, startedAt: observation.ts, onsetAt: onset(of: observation), ts: observation.ts, endedAt: nil,
                                  score: observation.score, peakScore: observation.score, severity: observation.severity,
                                  contributors: observation.contributors, triggerSeq: observation.seq, finding: observation.finding)
             nextNumber += 1
@@ -145,11 +145,16 @@ public struct EventTracker: Sendable {
         return event
     }
 
-    /// The window start of the oldest anomalous message among the last `openWindow` (the evidence that
-    /// opened the event began there), not before the previous event's end.
-    private func onset() -> Timestamp {
-        let back = recent == 0 ? 0 : UInt64.bitWidth - 1 - recent.leadingZeroBitCount
-        let slot = (newestStart - back + recentStarts.count) % recentStarts.count
-        return Timestamp(milliseconds: max(recentStarts[slot], onsetFloor))
+    /// Where the evidence that opens an event with `observation` began: its own window start when it opens
+    /// the event alone (`immediate`), else the earliest window start of the anomalous messages among the last
+    /// `openWindow` (k of n). Never before the previous event's end, nor after the opening message.
+    private func onset(of observation: Observation) -> Timestamp {
+        var earliest = observation.windowStart.milliseconds
+        if !observation.immediate {
+            for back in 0..<recentStarts.count where recent & (1 << UInt64(back)) != 0 {
+                earliest = min(earliest, recentStarts[(newestStart - back + recentStarts.count) % recentStarts.count])
+            }
+        }
+        return Timestamp(milliseconds: min(max(earliest, onsetFloor), observation.ts.milliseconds))
     }
 }

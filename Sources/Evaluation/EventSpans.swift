@@ -5,7 +5,7 @@ import Telemetry
 /// once (QoS 1) and in any order of their messages; an event is known by its id.
 public struct EventSpans: Sendable {
     /// Where an event's span starts.
-    public enum Start: String, Sendable, CaseIterable {
+    public enum Start: Sendable, CaseIterable {
         /// `onset_at`: where the anomaly began as far as the detector can tell.
         case onset
         /// `started_at`: when the event was raised.

@@ -46,11 +46,12 @@ public struct AnomalyEvent: Sendable, Hashable, Codable {
     /// When the event was raised: the message that opened it.
     public var startedAt: Timestamp
     /// Where the anomaly began, as far as the detector can tell (an extension; absent from older agents'
-    /// events). When what was out sums up the rolling window (a rolling mean, std or change, which crosses
-    /// its limit only some messages after the change that moved it), the oldest message in that window;
-    /// when a raw value, `diff`, `dev` or data-quality finding raised it, that message itself. Of the
-    /// anomalous messages that opened the event, the oldest counts; never before the device's previous
-    /// event ended. Known when the event opens and the same in every message about it.
+    /// events). Per anomalous message: when what made it anomalous sums up the rolling window (a rolling
+    /// mean, std or change, which crosses its limit only some messages after the change that moved it),
+    /// the oldest message in that window; when a raw value, `diff`, `dev` or a data-quality finding did,
+    /// the message itself. An event opened by one message at once takes that message's; one opened by
+    /// k of n takes the earliest of its anomalous messages'. Never before the device's previous event
+    /// ended, never after `startedAt`. Known when the event opens and the same in every message about it.
     public var onsetAt: Timestamp?
     /// When this message was produced.
     public var ts: Timestamp

@@ -60,6 +60,7 @@ struct Evaluate: AsyncParsableCommand {
 
     func validate() throws {
         guard live != (data != nil) else { throw ValidationError("give either --data (offline) or --live") }
+        if live, html != nil || events != nil { throw ValidationError("--html and --events go with --data (offline)") }
         guard DurationParser.seconds(duration) != nil else { throw ValidationError("--duration \(duration) is not a duration such as 90s or 5m") }
         guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a number of seconds, 0 or more, not \(tolerance)") }
     }

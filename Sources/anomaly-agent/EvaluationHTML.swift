@@ -27,7 +27,7 @@ struct EvaluationHTML {
         pre{background:#f6f6f6;padding:8px}svg{display:block;margin:2px 0}svg text{font:11px system-ui,sans-serif;fill:#444}
         .key span{margin-right:16px}.box{display:inline-block;width:12px;height:12px;vertical-align:-1px;margin-right:4px}
         </style></head><body><h1>\(escape(title))</h1>
-        <p class="key"><span><i class="box" style="background:#bbb"></i>true anomaly</span><span><i class="box" style="background:#ff7f0e;opacity:.45"></i>detected event, from its onset</span>
+        <p class="key"><span><i class="box" style="background:#bbb"></i>true anomaly</span><span><i class="box" style="background:#ff7f0e;opacity:.45"></i>detected event, shaded from its onset (event figures count from the alarm)</span>
         <span><i class="box" style="background:#d62728"></i>threshold</span></p><pre>\(escape(summary))</pre>
         """
         for device in series.keys.sorted() {

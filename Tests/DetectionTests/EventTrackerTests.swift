@@ -71,7 +71,7 @@ struct EventTrackerTests {
         #expect(states == ["open:-", "closed:stuck_sensor"])
     }
 
-    @Test("The onset is the window start of the oldest anomalous message that opened the event, never before the last event ended")
+    @Test("The onset is the earliest window start of the messages that opened the event, never before the last event ended nor after the alarm")
     func onset() {
         var tracker = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5, closeAfter: 2))
         func windowed(_ index: Int, _ score: Double) -> EventTracker.Observation {
@@ -98,6 +98,24 @@ struct EventTrackerTests {
         // Without a window start, the onset is the message itself.
         var plain = EventTracker(policy: EventPolicy(openCount: 1, openWindow: 1))
         #expect(plain.observe(observation(5, 0.7))?.onsetAt.milliseconds == 5_000)
+
+        // k of n: the earliest window start of the anomalous messages counts, not the oldest message's.
+        var mixed = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5))
+        _ = mixed.observe(observation(20, 0.7))  // a raw value: its own message
+        _ = mixed.observe(windowed(21, 0.7))
+        #expect(mixed.observe(windowed(22, 0.7))?.onsetAt.milliseconds == 12_000)
+        // A message that opens the event alone (a finding) dates it from itself, whatever came before it.
+        var finding = EventTracker(policy: EventPolicy(openCount: 3, openWindow: 5))
+        _ = finding.observe(windowed(30, 0.7))
+        var stuck = observation(31, 0.4, anomalous: true)
+        stuck.immediate = true
+        #expect(finding.observe(stuck)?.onsetAt.milliseconds == 31_000)
+        // A clock that stepped back after the last event never puts the onset after the alarm.
+        var stepped = EventTracker(policy: EventPolicy(openCount: 1, openWindow: 1, closeAfter: 1))
+        _ = stepped.observe(observation(50, 0.7))
+        _ = stepped.observe(observation(51, 0.4))  // closes
+        _ = stepped.observe(observation(52, 0.4))  // the floor: 52 s
+        #expect(stepped.observe(observation(40, 0.7))?.onsetAt.milliseconds == 40_000)
     }
 
     @Test("Flapping input below k of n never opens, and a flapping episode stays one event")
