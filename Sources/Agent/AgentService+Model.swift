@@ -51,7 +51,7 @@ extension AgentService {
             let detector = try Detector(model: model, configuration: configuration.detection, eventNumberFloor: outbox.journal.eventNumberFloor)
             core.withLock { $0.detector = detector }
             if !learner.ignoredSensors.isEmpty {
-                logger.warning("learned the first \(Learner.maximumSensors) sensors seen and ignored the others; name them in learn.sensors to choose",
+                logger.warning("ignored sensor names sent in fewer than \(Learner.admission) of a device's messages, or beyond the first \(Learner.maximumSensors) learned; name the sensors in learn.sensors to choose",
                                metadata: ["ignored": "\(learner.ignoredSensors.sorted().prefix(16).joined(separator: ", "))"])
             }
             modelFileStamp.withLock { $0 = Self.modificationDate(configuration.model.path) }

@@ -24,7 +24,16 @@ struct Learner: Sendable {
     /// Sensors learned at most when learning every sensor seen: a device has a dozen, and every reading
     /// keeps a value per sensor, so a publisher inventing names must not grow each reading without bound.
     static let maximumSensors = 64
-    /// Sensors seen after the table was full (the first 64 names), for the log.
+    /// When learning every sensor seen, a name joins in the `admission`th message of a device to carry it,
+    /// within `admissionMessages` of that device's messages with names not learned yet: a real sensor comes
+    /// in every message, while one garbled payload full of invented names must not take the real ones'
+    /// places. At most `maximumCandidates` names wait per device.
+    static let admission = 3
+    static let admissionMessages = 10
+    static let maximumCandidates = 16
+    /// Per device, the names it sent that are not learned yet: how often, and since which of its messages.
+    private var candidates: [String: SensorCandidates] = [:]
+    /// Names not learned (beyond the first 64, or not repeated enough), at most 64 of them, for the log.
     private(set) var ignoredSensors: Set<String> = []
 
     /// - Parameter detection: the detector's limits (payload size, devices), which learn mode applies too.
@@ -49,30 +58,25 @@ struct Learner: Sendable {
             return Rejection(.oversized, "payload of \(payload.count) bytes exceeds maximumPayloadBytes \(maximumPayloadBytes)", device: topicDevice)
         }
         var header: TelemetryParser.Header
-        do {
-            header = try parse(payload)
-            // Sensors not seen before join the table (when learning every sensor), and the payload is read
-            // again to keep their values: rare, a device's first messages.
-            if configuration.sensors.isEmpty, !header.unknownSensors.isEmpty {
-                let room = Self.maximumSensors - table.count
-                let added = header.unknownSensors.prefix(max(0, room))
-                for name in header.unknownSensors.dropFirst(added.count) where ignoredSensors.count < Self.maximumSensors {
-                    ignoredSensors.insert(name)
-                }
-                if !added.isEmpty {
-                    table = SensorTable(table.names + added)
-                    values = Array(repeating: .nan, count: table.count)
-                    header = try parse(payload)
-                }
-            }
-        } catch {
-            return Rejection(RejectReason(error.reason), error.detail, device: topicDevice)
-        }
+        do { header = try parse(payload) } catch { return Rejection(RejectReason(error.reason), error.detail, device: topicDevice) }
         let device: String
         switch Detector.device(topicDevice: topicDevice, payloadDevice: header.device) {
         case .success(let named): device = named
         case .failure(let rejection): return rejection
         }
+        // Sensors not seen before join the table (when learning every sensor) once repeated, and the payload
+        // is read again to keep their values: rare, a device's first messages.
+        let discovering = configuration.sensors.isEmpty && !header.unknownSensors.isEmpty
+        if discovering {
+            let added = admit(header.unknownSensors, device: device)
+            if !added.isEmpty {
+                table = SensorTable(table.names + added)
+                values = Array(repeating: .nan, count: table.count)
+                do { header = try parse(payload) } catch { return Rejection(RejectReason(error.reason), error.detail, device: device) }
+            }
+        }
+        // Only names still waiting to be learned: nothing to keep yet, and nothing wrong either.
+        if discovering, header.valuesPresent == 0 { return nil }
         guard header.valuesPresent > 0 else {
             return Rejection(.noKnownValues, table.names.isEmpty ? "no sensor values" : "none of the sensors \(table.names) has a value", device: device)
         }
@@ -84,6 +88,41 @@ struct Learner: Sendable {
         readings[device, default: []].append(values)
         messages += 1
         return nil
+    }
+
+    /// Counts one message's unknown names for `device`; returns those that join the table now.
+    private mutating func admit(_ names: [String], device: String) -> [String] {
+        var pending = candidates[device] ?? SensorCandidates()
+        pending.messages += 1
+        for (name, seen) in pending.names where pending.messages - seen.since >= Self.admissionMessages {
+            pending.names[name] = nil  // not repeated in time: a one-off
+            ignore(name)
+        }
+        var added: [String] = []
+        for name in names {
+            guard table.count + added.count < Self.maximumSensors else {
+                ignore(name)
+                continue
+            }
+            if let seen = pending.names[name] {
+                if seen.count + 1 >= Self.admission {
+                    pending.names[name] = nil
+                    added.append(name)
+                } else {
+                    pending.names[name] = (seen.count + 1, seen.since)
+                }
+            } else if pending.names.count < Self.maximumCandidates {
+                pending.names[name] = (1, pending.messages)
+            } else {
+                ignore(name)
+            }
+        }
+        candidates[device] = pending.names.isEmpty ? nil : pending
+        return added
+    }
+
+    private mutating func ignore(_ name: String) {
+        if ignoredSensors.count < Self.maximumSensors { ignoredSensors.insert(name) }
     }
 
     private mutating func parse(_ payload: [UInt8]) throws(TelemetryParseError) -> TelemetryParser.Header {
@@ -107,4 +146,11 @@ struct Learner: Sendable {
                                                   seed: configuration.seed))
         return try trainer.train(readings: rows)
     }
+}
+
+/// One device's names waiting to be learned (`Learner.admission`).
+struct SensorCandidates: Sendable {
+    /// The device's messages so far that carried names not learned yet.
+    var messages = 0
+    var names: [String: (count: Int, since: Int)] = [:]
 }
