@@ -215,7 +215,8 @@ function renderEvents(events) {
     const who = e.contributors.map((c) => `${esc(c.sensor)} ${(100 * c.share).toFixed(0)}% ` + (c.feature
       ? `(${esc(c.feature)} ${fmt(c.feature_value)} vs ${fmt(c.feature_expected)})` : `(${fmt(c.value)} vs ${fmt(c.expected)})`)).join("<br>");
     return `<tr data-event="${esc(e.event_id)}" data-device="${esc(e.device)}"><td class="state-${e.state}">${e.state}</td>` +
-      `<td>${esc(e.device)}<br><span class="meta">${fmtTime(e.started_at)} · ${esc(e.severity)}` +
+      `<td>${esc(e.device)}<br><span class="meta">${fmtTime(e.started_at)}` +
+      `${e.onset_at < e.started_at ? ` (began ${((e.started_at - e.onset_at) / 1000).toFixed(0)} s before)` : ""} · ${esc(e.severity)}` +
       `${e.finding ? " · " + esc(e.finding.replace("_", " ")) : ""}</span></td>` +
       `<td class="num">${fmt(e.peak_score)}</td><td>${who}</td></tr>`;
   });
