@@ -25,12 +25,15 @@ struct Learner: Sendable {
     /// keeps a value per sensor, so a publisher inventing names must not grow each reading without bound.
     static let maximumSensors = 64
     /// When learning every sensor seen, a name joins in the `admission`th message of a device to carry it,
-    /// within `admissionMessages` of that device's messages with names not learned yet: a real sensor comes
-    /// in every message, while one garbled payload full of invented names must not take the real ones'
-    /// places. At most `maximumCandidates` names wait per device.
+    /// within `admissionMessages` of that device's messages: a real sensor comes in every message (or, for
+    /// a device that sends one sensor per message, in every tenth or so), while
+    /// one garbled payload full of invented names must not take the real ones' places. At most
+    /// `maximumCandidates` names wait per device.
     static let admission = 3
-    static let admissionMessages = 10
+    static let admissionMessages = 32
     static let maximumCandidates = 16
+    /// Devices learned from or with names waiting: at most `maximumDevices`, so waiting names are bounded too.
+    private var devices: Set<String> = []
     /// Per device, the names it sent that are not learned yet: how often, and since which of its messages.
     private var candidates: [String: SensorCandidates] = [:]
     /// Names not learned (beyond the first 64, or not repeated enough), at most 64 of them, for the log.
@@ -64,25 +67,30 @@ struct Learner: Sendable {
         case .success(let named): device = named
         case .failure(let rejection): return rejection
         }
+        let hasRoom = devices.contains(device) || devices.count < maximumDevices
         // Sensors not seen before join the table (when learning every sensor) once repeated, and the payload
-        // is read again to keep their values: rare, a device's first messages.
-        let discovering = configuration.sensors.isEmpty && !header.unknownSensors.isEmpty
-        if discovering {
-            let added = admit(header.unknownSensors, device: device)
-            if !added.isEmpty {
-                table = SensorTable(table.names + added)
+        // is read again to keep their values: rare, a device's first messages. A device refused for the
+        // device limit changes nothing.
+        var waiting = false
+        if configuration.sensors.isEmpty, hasRoom, !header.unknownSensors.isEmpty || candidates[device] != nil {
+            devices.insert(device)
+            let admitted = admit(header.unknownSensors, device: device)
+            waiting = admitted.waiting
+            if !admitted.added.isEmpty {
+                table = SensorTable(table.names + admitted.added)
                 values = Array(repeating: .nan, count: table.count)
                 do { header = try parse(payload) } catch { return Rejection(RejectReason(error.reason), error.detail, device: device) }
             }
         }
         // Only names still waiting to be learned: nothing to keep yet, and nothing wrong either.
-        if discovering, header.valuesPresent == 0 { return nil }
+        if header.valuesPresent == 0, waiting { return nil }
         guard header.valuesPresent > 0 else {
             return Rejection(.noKnownValues, table.names.isEmpty ? "no sensor values" : "none of the sensors \(table.names) has a value", device: device)
         }
-        guard readings[device] != nil || readings.count < maximumDevices else {
+        guard hasRoom else {
             return Rejection(.tooManyDevices, "already learning from maximumDevices = \(maximumDevices) devices", device: device)
         }
+        devices.insert(device)
         // Full: training is due at the next tick; what comes until then is not kept.
         guard messages < Self.maximumReadings else { return nil }
         readings[device, default: []].append(values)
@@ -90,13 +98,18 @@ struct Learner: Sendable {
         return nil
     }
 
-    /// Counts one message's unknown names for `device`; returns those that join the table now.
-    private mutating func admit(_ names: [String], device: String) -> [String] {
+    /// Counts one message of `device` and its unknown names; returns those that join the table now, and
+    /// whether any of them is still waiting.
+    private mutating func admit(_ names: [String], device: String) -> (added: [String], waiting: Bool) {
         var pending = candidates[device] ?? SensorCandidates()
         pending.messages += 1
-        for (name, seen) in pending.names where pending.messages - seen.since >= Self.admissionMessages {
-            pending.names[name] = nil  // not repeated in time: a one-off
-            ignore(name)
+        for (name, seen) in pending.names {
+            if table.names.contains(name) {
+                pending.names[name] = nil  // another device's messages taught it meanwhile
+            } else if pending.messages - seen.since >= Self.admissionMessages {
+                pending.names[name] = nil  // not repeated in time: a one-off
+                ignore(name)
+            }
         }
         var added: [String] = []
         for name in names {
@@ -107,6 +120,7 @@ struct Learner: Sendable {
             if let seen = pending.names[name] {
                 if seen.count + 1 >= Self.admission {
                     pending.names[name] = nil
+                    ignoredSensors.remove(name)  // it waited once for want of room; learned now
                     added.append(name)
                 } else {
                     pending.names[name] = (seen.count + 1, seen.since)
@@ -117,8 +131,9 @@ struct Learner: Sendable {
                 ignore(name)
             }
         }
+        let waiting = names.contains { pending.names[$0] != nil }
         candidates[device] = pending.names.isEmpty ? nil : pending
-        return added
+        return (added, waiting)
     }
 
     private mutating func ignore(_ name: String) {
@@ -137,7 +152,17 @@ struct Learner: Sendable {
     func train() throws(DetectionError) -> AnomalyModel {
         guard !table.names.isEmpty else { throw DetectionError("learn mode saw no sensor values in \(messages) messages") }
         // The model's sensors in name order (as before); readings from before a sensor was first seen lack it.
-        let sensors = configuration.sensors.isEmpty ? table.names.sorted() : configuration.sensors
+        // A name seen only ever without a number (null) is no sensor to learn: training would refuse it,
+        // and learning would start over for ever.
+        var numeric = [Bool](repeating: false, count: table.count)
+        if configuration.sensors.isEmpty {
+            for reading in readings.values.joined() {
+                for (slot, value) in reading.enumerated() where value.isFinite { numeric[slot] = true }
+            }
+        }
+        let sensors = configuration.sensors.isEmpty ? table.names.indices.filter { numeric[$0] }.map { table.names[$0] }.sorted()
+                                                     : configuration.sensors
+        guard !sensors.isEmpty else { throw DetectionError("learn mode saw no sensor with a number in \(messages) messages") }
         let columns = sensors.map { table.slot(for: $0)! }
         let rows = readings.mapValues { list in list.map { reading in columns.map { $0 < reading.count ? reading[$0] : .nan } } }
         let trainer = ModelTrainer(
@@ -150,7 +175,7 @@ struct Learner: Sendable {
 
 /// One device's names waiting to be learned (`Learner.admission`).
 struct SensorCandidates: Sendable {
-    /// The device's messages so far that carried names not learned yet.
+    /// The device's messages since a name of it began to wait.
     var messages = 0
     var names: [String: (count: Int, since: Int)] = [:]
 }

@@ -93,6 +93,33 @@ struct LearnerTests {
         for index in 0..<20 { #expect(learner.collect(payload: reading(index, extra: many), topicDevice: "pump-02") == nil) }
         #expect(learner.sensors.count == Learner.maximumSensors)
         #expect(learner.sensors.prefix(3) == ["temperature", "vibration", "m0"])
+        // With the table full, a payload of unknown names only has nothing to learn from: refused, as the detector would.
+        #expect(learner.collect(payload: Array(#"{"ts":5000,"values":{"zz":1}}"#.utf8), topicDevice: "pump-02")?.reason == .noKnownValues)
+    }
+
+    @Test("Waiting names: one not repeated in time expires, a device over the limit adds none, one only ever null is not learned")
+    func waitingNames() throws {
+        var learner = learner(maximumPayloadBytes: 4096)  // three devices at most
+        // "rare" comes in pump-01's messages 0, 20 and 35: not three times within 32 of its messages.
+        for index in 0..<40 {
+            let extra = [0, 20, 35].contains(index) ? #","rare":1"# : ""
+            #expect(learner.collect(payload: reading(index, extra: extra), topicDevice: "pump-01") == nil)
+        }
+        #expect(learner.sensors == ["temperature", "vibration"] && learner.ignoredSensors == ["rare"])
+        // A device with 20 sensors: 16 wait at first, the other 4 after them; all are learned, none is listed as ignored.
+        let twenty = (0..<20).map { #","t\#($0)":\#($0)"# }.joined()
+        for index in 0..<10 { #expect(learner.collect(payload: reading(index, extra: twenty), topicDevice: "pump-02") == nil) }
+        #expect(learner.sensors.count == 22 && learner.ignoredSensors == ["rare"])
+        // A sensor that is only ever null is learned as a name but not trained on.
+        for index in 0..<10 { #expect(learner.collect(payload: reading(index, extra: #","dead":null"#), topicDevice: "pump-03") == nil) }
+        #expect(learner.sensors.contains("dead"))
+        // A fourth device is refused, and its name does not join.
+        for index in 0..<5 {
+            #expect(learner.collect(payload: reading(index, extra: #","extra":1"#), topicDevice: "pump-04")?.reason == .tooManyDevices)
+        }
+        #expect(!learner.sensors.contains("extra"))
+        let model = try learner.train()
+        #expect(!model.featureNames.contains("dead") && model.featureNames.contains("t19") && model.featureNames.count == 22)
     }
 
     @Test("Learning named sensors: other sensors in the payload are ignored, and a payload with none of them is refused")
