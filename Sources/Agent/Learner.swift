@@ -26,9 +26,8 @@ struct Learner: Sendable {
     static let maximumSensors = 64
     /// When learning every sensor seen, a name joins in the `admission`th message of a device to carry it,
     /// within `admissionMessages` of that device's messages: a real sensor comes in every message (or, for
-    /// a device that sends one sensor per message, in every tenth or so), while
-    /// one garbled payload full of invented names must not take the real ones' places. At most
-    /// `maximumCandidates` names wait per device.
+    /// a device that sends one sensor per message, in every tenth or so), while one garbled payload full of
+    /// invented names must not take the real ones' places. At most `maximumCandidates` names wait per device.
     static let admission = 3
     static let admissionMessages = 32
     static let maximumCandidates = 16
