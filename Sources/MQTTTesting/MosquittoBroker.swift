@@ -83,8 +83,9 @@ public final class MosquittoBroker: Sendable {
             try writeConfiguration(options: options, port: port, directory: directory)
             let process = LockedProcess(binary: binary, directory: directory)
             do {
+                let starts = runningCount(directory: directory)
                 try process.launch()
-                try await waitUntilAccepting(port: port, process: process, directory: directory)
+                try await waitUntilAccepting(port: port, process: process, directory: directory, startsBefore: starts)
                 return MosquittoBroker(port: port, options: options, directory: directory, certificates: certificates, process: process)
             } catch {
                 process.stop()
@@ -118,8 +119,9 @@ public final class MosquittoBroker: Sendable {
         process.stop()
         for attempt in 0..<50 {
             do {
+                let starts = Self.runningCount(directory: directory)
                 try process.launch()
-                try await Self.waitUntilAccepting(port: port, process: process, directory: directory)
+                try await Self.waitUntilAccepting(port: port, process: process, directory: directory, startsBefore: starts)
                 return
             } catch {
                 // The old socket may linger for a moment; mosquitto sets SO_REUSEADDR, so this is short.
@@ -228,10 +230,15 @@ extension MosquittoBroker {
         }
     }
 
-    static func waitUntilAccepting(port: Int, process: LockedProcess, directory: URL) async throws {
+    /// Waits until this broker, not another one, accepts on `port`. Two tests can be handed the same free
+    /// port; the second mosquitto then fails to bind and exits, but the port accepts (the first one's), and
+    /// a test that took that for its own lost its broker when the other test stopped it. So the port must
+    /// accept and this process must have logged `running` (only after all its listeners are open) once more
+    /// than the `startsBefore` times it had before this launch (a restart appends to the same log).
+    static func waitUntilAccepting(port: Int, process: LockedProcess, directory: URL, startsBefore: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if isAccepting(port: port) { return }
+            if runningCount(directory: directory) > startsBefore, process.isRunning, isAccepting(port: port) { return }
             if !process.isRunning {
                 let log = (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
                 throw BrokerError("mosquitto exited with status \(process.terminationStatus) on port \(port): \(log.suffix(600))")
@@ -239,6 +246,12 @@ extension MosquittoBroker {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw BrokerError("mosquitto did not accept connections on port \(port) within 10 s")
+    }
+
+    /// How many times the broker's log says it was running (`mosquitto version … running`).
+    static func runningCount(directory: URL) -> Int {
+        let log = (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
+        return log.components(separatedBy: " running\n").count - 1
     }
 
     /// Runs a helper tool (`mosquitto_passwd`, `openssl`) and fails with its output if it fails.

@@ -137,8 +137,11 @@ struct MQTTRoundTripTests {
             let subscriber = try await connectedClient(broker) { $0.delivery = .stream(capacity: 10) }
             try await subscriber.subscribe(topic, qos: .atLeastOnce)
             let publisher = try await connectedClient(broker)
-            for index in 0..<200 {
-                try await publisher.publish(topic, payload: Array("\(index)".utf8), qos: .atLeastOnce)
+            // Bounded, so that a lost acknowledgement says so instead of running into the suite's time limit.
+            try await within(20, "200 acknowledged publishes") {
+                for index in 0..<200 {
+                    try await publisher.publish(topic, payload: Array("\(index)".utf8), qos: .atLeastOnce)
+                }
             }
             // Wait until the subscriber has seen all 200, without reading the stream.
             _ = try await within(10, "200 received") {
