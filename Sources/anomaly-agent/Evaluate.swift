@@ -79,8 +79,9 @@ struct Evaluate: AsyncParsableCommand {
             for note in evaluation.notes { FileHandle.standardError.write(Data("evaluate: \(note)\n".utf8)) }
             let metrics = evaluation.episodes.metrics(tolerance: Int64(tolerance * 1000))
             let points = evaluation.points.count > 0 ? evaluation.points : nil
-            let figures = EvaluationReport.table(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points)
-            print(json ? EvaluationReport.json(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points) : figures)
+            let inside = evaluation.pointsInsideEvents.count > 0 ? evaluation.pointsInsideEvents : nil
+            let figures = EvaluationReport.table(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points, insideEvents: inside)
+            print(json ? EvaluationReport.json(events: metrics, deviceHours: evaluation.episodes.deviceHours, points: points, insideEvents: inside) : figures)
             if let html {
                 let spec = try FeatureSpec.from(model: anomalyModel)
                 let now = Timestamp.now().milliseconds

@@ -7,7 +7,10 @@ import Telemetry
 /// `anomaly-agent evaluate --data test.csv --model m.json`: the agent's own pipeline (features, forest,
 /// envelope, events) over a labelled CSV, with point-wise and event-wise figures.
 struct OfflineEvaluation {
+    /// Labelled rows the pipeline flagged.
     var points = PointMetrics()
+    /// Labelled rows inside the events, from their onset to their end: what the agent publishes, read row by row.
+    var pointsInsideEvents = PointMetrics()
     var episodes = EpisodeCollector()
     /// Every anomaly event message the pipeline raised, in order: what the agent would have published.
     var events: [AnomalyEvent] = []
@@ -89,6 +92,10 @@ struct OfflineEvaluation {
             episodes.add(GroundTruthRecord(device: device, id: "\(device)-label-\(truthCount)", kind: open.kind, state: .start, sensors: [],
                                            ts: Timestamp(milliseconds: open.start)))
         }
+        let spans = spansByDevice()
+        for row in table.rows {
+            if let label = row.label { pointsInsideEvents.add(predicted: spans[row.device]?.covers(row.ts) ?? false, actual: label) }
+        }
         let span = (table.rows.map(\.ts).min() ?? 0)...(table.rows.map(\.ts).max() ?? 0)
         if let gap = longestGap, gap.milliseconds * 2 <= span.upperBound - span.lowerBound { longestGap = nil }
         for record in truth ?? [] {
@@ -101,9 +108,11 @@ struct OfflineEvaluation {
     /// Per device, the time its events cover from their onsets (`EventSpans`), an event still open ending at `end`: what
     /// the report shades as detected.
     func detectedSpans(end: Int64) -> [String: [Interval]] {
-        Dictionary(grouping: events, by: \.device).mapValues { events in
-            EventSpans(events: events, from: .onset).spans.map { Interval(start: $0.lowerBound, end: min($0.upperBound, end)) }
-        }
+        spansByDevice().mapValues { $0.spans.map { Interval(start: $0.lowerBound, end: min($0.upperBound, end)) } }
+    }
+
+    private func spansByDevice() -> [String: EventSpans] {
+        Dictionary(grouping: events, by: \.device).mapValues { EventSpans(events: $0, from: .onset) }
     }
 
     static func readTruth(_ path: String) throws -> [GroundTruthRecord] {

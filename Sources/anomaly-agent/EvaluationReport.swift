@@ -7,7 +7,7 @@ enum EvaluationReport {
     static func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a" }
     static func seconds(_ milliseconds: Double?) -> String { milliseconds.map { String(format: "%.1f s", $0 / 1000) } ?? "n/a" }
 
-    static func table(events: EventMetrics, deviceHours: Double, points: PointMetrics? = nil) -> String {
+    static func table(events: EventMetrics, deviceHours: Double, points: PointMetrics? = nil, insideEvents: PointMetrics? = nil) -> String {
         var lines: [String] = []
         lines.append("event-wise (an anomaly counts as found when a detected event overlaps it)")
         lines.append("  true anomalies      \(events.trueAnomalies)")
@@ -24,16 +24,18 @@ enum EvaluationReport {
                                     percent(kind.recall), seconds(kind.meanDelayMilliseconds)))
             }
         }
-        if let points {
-            lines.append("point-wise (SKAB's definitions)")
-            lines.append("  TP \(points.truePositives)  FP \(points.falsePositives)  TN \(points.trueNegatives)  FN \(points.falseNegatives)")
-            lines.append("  precision \(percent(points.precision))  recall \(percent(points.recall))  F1 \(number(points.f1))"
-                         + "  FAR \(percent(points.falseAlarmRate))  MAR \(percent(points.missedAlarmRate))")
+        for (title, figures) in [("point-wise, flagged rows (SKAB's definitions)", points),
+                                 ("point-wise, rows inside events from their onset (what the agent publishes)", insideEvents)] {
+            guard let figures else { continue }
+            lines.append(title)
+            lines.append("  TP \(figures.truePositives)  FP \(figures.falsePositives)  TN \(figures.trueNegatives)  FN \(figures.falseNegatives)")
+            lines.append("  precision \(percent(figures.precision))  recall \(percent(figures.recall))  F1 \(number(figures.f1))"
+                         + "  FAR \(percent(figures.falseAlarmRate))  MAR \(percent(figures.missedAlarmRate))")
         }
         return lines.joined(separator: "\n")
     }
 
-    static func json(events: EventMetrics, deviceHours: Double, points: PointMetrics? = nil) -> String {
+    static func json(events: EventMetrics, deviceHours: Double, points: PointMetrics? = nil, insideEvents: PointMetrics? = nil) -> String {
         var object: [String: Any] = [
             "events": [
                 "true_anomalies": events.trueAnomalies, "found": events.detectedAnomalies, "raised": events.alarms,
@@ -45,10 +47,11 @@ enum EvaluationReport {
                                                 "mean_delay_ms": $0.meanDelayMilliseconds as Any] },
             ],
         ]
-        if let points {
-            object["points"] = ["tp": points.truePositives, "fp": points.falsePositives, "tn": points.trueNegatives, "fn": points.falseNegatives,
-                                "precision": points.precision as Any, "recall": points.recall as Any, "f1": points.f1 as Any,
-                                "far": points.falseAlarmRate as Any, "mar": points.missedAlarmRate as Any]
+        for (key, figures) in [("points", points), ("points_inside_events", insideEvents)] {
+            guard let figures else { continue }
+            object[key] = ["tp": figures.truePositives, "fp": figures.falsePositives, "tn": figures.trueNegatives, "fn": figures.falseNegatives,
+                           "precision": figures.precision as Any, "recall": figures.recall as Any, "f1": figures.f1 as Any,
+                           "far": figures.falseAlarmRate as Any, "mar": figures.missedAlarmRate as Any]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
         return String(decoding: data, as: UTF8.self)

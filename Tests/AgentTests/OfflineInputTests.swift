@@ -68,6 +68,9 @@ struct OfflineInputTests {
         #expect(events.map(\.state) == [.open, .closed])
         #expect(events.allSatisfy { $0.device == "pump-01" && $0.triggerSeq == 150 && $0.startedAt.milliseconds == Self.start + 150_000 })
         #expect(events.allSatisfy { $0.onsetAt == $0.startedAt }, "a raw value raised it: the onset is the spike itself")
+        // Read row by row, the event covers the spike and the 10 normal rows that closed it: TP 1, FP 10.
+        let inside = (try JSONSerialization.jsonObject(with: Data(inOrder.output.utf8)) as? [String: Any])?["points_inside_events"] as? [String: Any]
+        #expect(inside?["tp"] as? Int == 1 && inside?["fp"] as? Int == 10 && inside?["fn"] as? Int == 0, "\(inOrder.output)")
 
         let noLabel = try run(["evaluate", "--data", sorted.path, "--model", model, "--label-column", "nosuch"], in: directory)
         #expect(noLabel.status != 0 && noLabel.errors.contains("no label column \"nosuch\""), "\(noLabel.errors)")
