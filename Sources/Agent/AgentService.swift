@@ -166,7 +166,8 @@ extension AgentService {
                                   ?? configuration.topics.telemetry.filter())
     }
 
-    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+    /// A payload as the agent publishes it (sorted keys, slashes as they are).
+    public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Our payload types always encode.

@@ -185,7 +185,7 @@ public struct Detector: Sendable {
         if anomalous {
             let shares = model.explain(features).shares
             contributors = contributorsFromShares(shares)
-            let heaviest = shares.indices.filter { shares[$0].isFinite }.max { shares[$0] < shares[$1] }
+            let heaviest = shares.indices.lazy.filter { shares[$0].isFinite }.max { shares[$0] < shares[$1] }
             windowed = heaviest.map { spec.summarisesWindow(feature: $0) } ?? false
         }
         var immediate = false

@@ -93,9 +93,8 @@ struct Evaluate: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("wrote \(html)\n".utf8))
             }
             if let events {
-                let encoder = JSONEncoder()
                 var lines: [UInt8] = []
-                for event in evaluation.events { lines += try encoder.encode(event) + [UInt8(ascii: "\n")] }
+                for event in evaluation.events { lines += AgentService.encode(event) + [UInt8(ascii: "\n")] }
                 do { try OutputFile.write(lines, to: events) } catch { throw OutputError("--events: \(error)") }
                 FileHandle.standardError.write(Data("wrote \(evaluation.events.count) event messages to \(events)\n".utf8))
             }

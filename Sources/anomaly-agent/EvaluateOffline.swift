@@ -14,6 +14,8 @@ struct OfflineEvaluation {
     var episodes = EpisodeCollector()
     /// Every anomaly event message the pipeline raised, in order: what the agent would have published.
     var events: [AnomalyEvent] = []
+    /// Per device, the time its events cover from their onsets.
+    var eventSpans: [String: EventSpans] = [:]
     /// What the HTML report draws.
     var series: [String: EvaluationHTML.DeviceSeries] = [:]
     /// Rows the pipeline refused, by reason (they count as not flagged, as they would live).
@@ -92,9 +94,9 @@ struct OfflineEvaluation {
             episodes.add(GroundTruthRecord(device: device, id: "\(device)-label-\(truthCount)", kind: open.kind, state: .start, sensors: [],
                                            ts: Timestamp(milliseconds: open.start)))
         }
-        let spans = spansByDevice()
+        eventSpans = Dictionary(grouping: events, by: \.device).mapValues { EventSpans(events: $0, from: .onset) }
         for row in table.rows {
-            if let label = row.label { pointsInsideEvents.add(predicted: spans[row.device]?.covers(row.ts) ?? false, actual: label) }
+            if let label = row.label { pointsInsideEvents.add(predicted: eventSpans[row.device]?.covers(row.ts) ?? false, actual: label) }
         }
         let span = (table.rows.map(\.ts).min() ?? 0)...(table.rows.map(\.ts).max() ?? 0)
         if let gap = longestGap, gap.milliseconds * 2 <= span.upperBound - span.lowerBound { longestGap = nil }
@@ -108,11 +110,7 @@ struct OfflineEvaluation {
     /// Per device, the time its events cover from their onsets (`EventSpans`), an event still open ending at `end`: what
     /// the report shades as detected.
     func detectedSpans(end: Int64) -> [String: [Interval]] {
-        spansByDevice().mapValues { $0.spans.map { Interval(start: $0.lowerBound, end: min($0.upperBound, end)) } }
-    }
-
-    private func spansByDevice() -> [String: EventSpans] {
-        Dictionary(grouping: events, by: \.device).mapValues { EventSpans(events: $0, from: .onset) }
+        eventSpans.mapValues { $0.spans.map { Interval(start: $0.lowerBound, end: min($0.upperBound, end)) } }
     }
 
     static func readTruth(_ path: String) throws -> [GroundTruthRecord] {
