@@ -34,7 +34,7 @@ extension AgentService {
         let now = Timestamp.now().milliseconds
         // The collector is a value: copying it is cheap (its arrays are shared until the hot path appends).
         let episodes = core.withLock { $0.live?.episodes }
-        return Array((episodes?.closedIntervals(now: now).truth[device] ?? []).suffix(limit))
+        return Array((episodes?.truth(of: device, now: now) ?? []).suffix(limit))
     }
 
     /// Event-wise accuracy against the ground truth so far (tolerance as `evaluate --live` uses by default).

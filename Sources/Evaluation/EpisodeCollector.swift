@@ -61,6 +61,13 @@ public struct EpisodeCollector: Sendable {
         return (allTruth, allDetected)
     }
 
+    /// One device's true anomalies, a still-open one ending at `now`: for a view of one device, without
+    /// copying every device's episodes as `closedIntervals` does.
+    public func truth(of device: String, now: Int64? = nil) -> [Interval] {
+        let end = now ?? lastTimestamp ?? 0
+        return (truth[device] ?? []) + openTruth.values.filter { $0.device == device }.map { Interval(start: $0.start, end: end, kind: $0.kind) }
+    }
+
     /// Event-wise figures over all devices, counting still-open episodes as ending at `now`.
     public func metrics(now: Int64? = nil, tolerance: Int64 = 0) -> EventMetrics {
         let (allTruth, allDetected) = closedIntervals(now: now)

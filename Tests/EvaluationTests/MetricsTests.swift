@@ -92,6 +92,11 @@ struct EpisodeCollectorTests {
         #expect(metrics.delaysMilliseconds.sorted() == [500, 2_000])
         #expect(metrics.byKind.map(\.kind) == ["drift", "spike"])
         #expect(abs(collector.deviceHours - 2 * 7.0 / 3600) < 1e-12)  // devices a and b, from 1 s to 8 s
+        // One device's truth, as the dashboard reads it: closed ones as they were, the open one ending now.
+        #expect(collector.truth(of: "a", now: 9_000) == [Interval(start: 1_000, end: 2_000, kind: "spike")])
+        #expect(collector.truth(of: "b", now: 9_000) == [Interval(start: 5_000, end: 9_000, kind: "drift")])
+        #expect(collector.truth(of: "c", now: 9_000).isEmpty)
+        #expect(collector.truth(of: "b", now: 9_000) == collector.closedIntervals(now: 9_000).truth["b"])
     }
 
     @Test("Merging per-device figures at once gives what merging them one by one does")
