@@ -202,7 +202,7 @@ struct JSONReader {
             return timestamp.milliseconds
         }
         let value = try readNumber()
-        guard value.isFinite, value.rounded() == value, abs(value) < 9.0e15 else {
+        guard value.isFinite, value.rounded() == value, abs(value) < Double(Timestamp.limit) else {
             throw TelemetryParseError(.badTimestamp, "ts must be whole epoch milliseconds")
         }
         return Int64(value)

@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// How a CSV file writes its timestamps.
 public enum TimestampFormat: String, Sendable, Hashable, CaseIterable {
@@ -40,10 +41,10 @@ public struct TimestampParser: Sendable {
         }
         switch format {
         case .epochMilliseconds:
-            guard let number = Double(trimmed), number.isFinite, abs(number) < 9e15 else { return nil }
+            guard let number = Double(trimmed), number.isFinite, abs(number) < Double(Timestamp.limit) else { return nil }
             return Int64(number.rounded())
         case .epochSeconds:
-            guard let number = Double(trimmed), number.isFinite, abs(number) < 9e12 else { return nil }
+            guard let number = Double(trimmed), number.isFinite, abs(number) < Double(Timestamp.limit) / 1000 else { return nil }
             return Int64((number * 1000).rounded())
         case .dateTime, .auto:
             return parseDateTime(Array(trimmed.utf8))
