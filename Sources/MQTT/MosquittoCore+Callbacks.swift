@@ -124,8 +124,7 @@ extension MosquittoCore {
             if let waiter = state.waiters.removeValue(forKey: mid) { return waiter }
             guard state.callsInWindow > 0 || state.submitted[mid] != nil else { return nil }
             // The holder of the id gets one ack; a second one for the same id belongs to a newer message.
-            let owner = state.earlyAcks[mid] == nil ? state.submitted[mid] : nil
-            state.earlyAcks[mid] = MosquittoCore.EarlyAck(granted: granted, owner: owner)
+            state.earlyAcks[mid] = MosquittoCore.EarlyAck(granted: granted, owned: state.earlyAcks[mid] == nil && state.submitted[mid] != nil)
             return nil
         }
         waiter?.continuation.resume(returning: granted)

@@ -182,13 +182,13 @@ extension MosquittoCore {
             if let mid {
                 // An ack already kept for an earlier submission of this id is that one's: a handle dropped
                 // without a wait or `abandon`, whose id libmosquitto has now given out again.
-                if state.earlyAcks[mid]?.owner != nil { state.earlyAcks[mid] = nil }
+                if state.earlyAcks[mid]?.owned == true { state.earlyAcks[mid] = nil }
                 state.submissions += 1
                 state.submitted[mid] = state.submissions
                 submission = Submission(mid: mid, number: state.submissions)
                 // One that came inside this call's window is this submission's: owned from now on, so that it
                 // is not lent to the next holder of the id either.
-                if let early = state.earlyAcks[mid] { state.earlyAcks[mid] = EarlyAck(granted: early.granted, owner: state.submissions) }
+                if let early = state.earlyAcks[mid] { state.earlyAcks[mid] = EarlyAck(granted: early.granted, owned: true) }
             }
             state.callsInWindow -= 1
             // Acks that came inside the window for ids nobody holds (QoS 0, re-subscriptions) are dropped.

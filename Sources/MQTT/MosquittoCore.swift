@@ -161,10 +161,10 @@ extension MosquittoCore {
     /// An acknowledgement that came before anyone waited for it.
     struct EarlyAck: Sendable {
         let granted: [Int32]
-        /// The submission holding the id: the one already recorded when it came, or, when it came inside a
-        /// call's window before the caller's submission was recorded, that caller's once the call leaves (nil
-        /// until then).
-        let owner: UInt64?
+        /// Held by the submission holding the id: the one already recorded when it came, or, when it came
+        /// inside a call's window before the caller's submission was recorded, that caller's once the call
+        /// leaves (false until then).
+        let owned: Bool
     }
 
     /// Someone waiting for an acknowledgement (PUBACK/PUBCOMP, SUBACK, UNSUBACK) by message id.
